@@ -1,0 +1,189 @@
+"""Outlets are configured, not coded: load and validate ``outlets.toml``.
+
+Every mistake is reported before a single request is sent, naming the outlet and the
+field, because a typo in a regex should not cost a night of crawling.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newsarchive.urls import on_domains
+
+DEFAULT_OUTLETS_FILE = "outlets.toml"
+
+
+class ConfigError(ValueError):
+    """The outlets configuration is invalid; the message names outlet and field."""
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One news outlet: where to start, what an article URL looks like, what to skip."""
+
+    name: str
+    domains: tuple[str, ...]
+    start_urls: tuple[str, ...]
+    article_patterns: tuple[re.Pattern[str], ...]
+    deny_patterns: tuple[re.Pattern[str], ...] = ()
+    listing_patterns: tuple[re.Pattern[str], ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    auto_feeds: bool = True
+    max_depth: int = 3
+    max_pages: int = 5000
+    pattern_page_budget: int = 50
+    sitemap_max_age_days: float | None = 3.0
+
+    @property
+    def prefer_host(self) -> str:
+        """The host spelling used in canonical URLs (``www.`` or not)."""
+        return self.domains[0]
+
+    def owns(self, url: str) -> bool:
+        return on_domains(url, self.domains)
+
+    def is_denied(self, path: str) -> bool:
+        return any(p.search(path) for p in self.deny_patterns)
+
+    def is_article(self, path: str) -> bool:
+        return not self.is_denied(path) and any(p.search(path) for p in self.article_patterns)
+
+    def is_listing(self, path: str) -> bool:
+        return not self.is_denied(path) and any(p.search(path) for p in self.listing_patterns)
+
+    def snapshot(self) -> dict:
+        """A JSON-able copy of the configuration, stored with the outlet row."""
+        return {
+            "domains": list(self.domains),
+            "start_urls": list(self.start_urls),
+            "article_patterns": [p.pattern for p in self.article_patterns],
+            "deny_patterns": [p.pattern for p in self.deny_patterns],
+            "listing_patterns": [p.pattern for p in self.listing_patterns],
+            "feeds": list(self.feeds),
+            "sitemaps": list(self.sitemaps),
+        }
+
+
+_STR_LISTS = ("domains", "start_urls", "article_patterns", "deny_patterns",
+              "listing_patterns", "feeds", "sitemaps")
+_KNOWN = {"name", *_STR_LISTS, "auto_feeds", "max_depth", "max_pages",
+          "pattern_page_budget", "sitemap_max_age_days"}
+_REQUIRED = ("name", "domains", "article_patterns")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _fail(source: str, outlet: str, key: str, problem: str) -> ConfigError:
+    return ConfigError(f"{source}: outlet {outlet!r}: field {key!r}: {problem}")
+
+
+def _compile(source: str, outlet: str, key: str, patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise _fail(source, outlet, key, f"bad regex {pattern!r}: {exc}") from None
+    return tuple(compiled)
+
+
+def _check_url(source: str, outlet: str, key: str, url: str, domains: list[str]) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _fail(source, outlet, key, f"{url!r} is not an absolute http(s) URL")
+    if key == "start_urls" and not on_domains(url, domains):
+        raise _fail(source, outlet, key, f"{url!r} is outside the outlet's domains {domains}")
+
+
+def parse_outlet(table: dict, source: str, index: int) -> Outlet:
+    """Validate one ``[[outlet]]`` table and build an :class:`Outlet`."""
+    label = str(table.get("name") or f"#{index + 1}")
+    for key in _REQUIRED:
+        if key not in table:
+            raise _fail(source, label, key, "is required")
+    unknown = sorted(set(table) - _KNOWN)
+    if unknown:
+        raise _fail(source, label, unknown[0], f"unknown key (known keys: {', '.join(sorted(_KNOWN))})")
+    name = table["name"]
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(source, label, "name", "must be a word of letters, digits, '.', '_' or '-'")
+    for key in _STR_LISTS:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise _fail(source, name, key, "must be a list of non-empty strings")
+    domains = [d.lower() for d in table["domains"]]
+    if not domains:
+        raise _fail(source, name, "domains", "must name at least one domain")
+    start_urls = table.get("start_urls", [])
+    if not start_urls and not table.get("feeds") and not table.get("sitemaps"):
+        raise _fail(source, name, "start_urls", "give start_urls, feeds or sitemaps")
+    for key in ("start_urls", "feeds", "sitemaps"):
+        for url in table.get(key, []):
+            _check_url(source, name, key, url, domains)
+    ints = {}
+    for key, default in (("max_depth", 3), ("max_pages", 5000), ("pattern_page_budget", 50)):
+        value = table.get(key, default)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise _fail(source, name, key, "must be a non-negative integer")
+        ints[key] = value
+    max_age = table.get("sitemap_max_age_days", 3.0)
+    if max_age is not None and (not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0):
+        raise _fail(source, name, "sitemap_max_age_days", "must be a positive number of days")
+    auto_feeds = table.get("auto_feeds", True)
+    if not isinstance(auto_feeds, bool):
+        raise _fail(source, name, "auto_feeds", "must be true or false")
+    return Outlet(
+        name=name,
+        domains=tuple(domains),
+        start_urls=tuple(start_urls),
+        article_patterns=_compile(source, name, "article_patterns", table["article_patterns"]),
+        deny_patterns=_compile(source, name, "deny_patterns", table.get("deny_patterns", [])),
+        listing_patterns=_compile(source, name, "listing_patterns", table.get("listing_patterns", [])),
+        feeds=tuple(table.get("feeds", [])),
+        sitemaps=tuple(table.get("sitemaps", [])),
+        auto_feeds=auto_feeds,
+        sitemap_max_age_days=float(max_age) if max_age is not None else None,
+        **ints,
+    )
+
+
+def parse_outlets(text: str, source: str = DEFAULT_OUTLETS_FILE) -> list[Outlet]:
+    """Parse the TOML text of an outlets file; raise :class:`ConfigError` on any problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"outlet"})
+    if extra:
+        raise ConfigError(f"{source}: unknown top-level key {extra[0]!r} (expected [[outlet]] tables)")
+    tables = data.get("outlet", [])
+    if not isinstance(tables, list) or not tables:
+        raise ConfigError(f"{source}: no [[outlet]] tables found")
+    outlets: dict[str, Outlet] = {}
+    for index, table in enumerate(tables):
+        outlet = parse_outlet(table, source, index)
+        if outlet.name in outlets:
+            raise _fail(source, outlet.name, "name", "duplicate outlet name")
+        outlets[outlet.name] = outlet
+    return list(outlets.values())
+
+
+def load_outlets(path: str | Path, only: list[str] | None = None) -> list[Outlet]:
+    """Read the outlets file at ``path``; keep only the named outlets when ``only`` is given."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read outlets file: {exc.strerror}") from None
+    outlets = parse_outlets(text, str(path))
+    if only:
+        known = {o.name for o in outlets}
+        missing = [n for n in only if n not in known]
+        if missing:
+            raise ConfigError(f"{path}: no outlet named {missing[0]!r} (known: {', '.join(sorted(known))})")
+        outlets = [o for o in outlets if o.name in only]
+    return outlets

@@ -1,0 +1,191 @@
+"""The archive's tables: outlets, articles, captures, article versions, changes.
+
+Versions and changes are insert-only: the archive never rewrites what it has seen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the archive; use UTC-aware datetimes")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Outlet(Base):
+    __tablename__ = "outlets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    articles: Mapped[list[Article]] = relationship(back_populates="outlet")
+
+    def __repr__(self) -> str:
+        return f"Outlet(id={self.id!r}, name={self.name!r})"
+
+
+class Article(Base):
+    """One story, identified by its canonical URL."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="live")  # live | removed | redirected
+    redirected_to: Mapped[str | None] = mapped_column(String(2000))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_checked_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    check_count: Mapped[int] = mapped_column(default=0)
+    version_count: Mapped[int] = mapped_column(default=0)
+    flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    discovered_via: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap
+
+    outlet: Mapped[Outlet] = relationship(back_populates="articles")
+    versions: Mapped[list[ArticleVersion]] = relationship(
+        back_populates="article", order_by="ArticleVersion.seq"
+    )
+
+    def __repr__(self) -> str:
+        return f"Article(id={self.id!r}, url={self.canonical_url!r}, versions={self.version_count})"
+
+
+class Capture(Base):
+    """Every fetch, article or not: when, what came back, and where its WARC record is."""
+
+    __tablename__ = "captures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int | None] = mapped_column(ForeignKey("outlets.id"), index=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True, name="fk_captures_version_id")
+    )
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="page")  # page | article | redirect | error
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    payload_digest: Mapped[str | None] = mapped_column(String(100), index=True)
+    payload_length: Mapped[int | None] = mapped_column(BigInteger)
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    outcome: Mapped[str | None] = mapped_column(String(20))  # new | new_version | unchanged | flapped | error ...
+    source: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap | recrawl | start
+    discovery: Mapped[dict[str, Any] | None]  # feed / sitemap title and dates
+    error: Mapped[str | None] = mapped_column(Text)
+    warc_filename: Mapped[str | None] = mapped_column(String(300))
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None] = mapped_column(BigInteger)
+    warc_record_id: Mapped[str | None] = mapped_column(String(100))
+    warc_revisit: Mapped[bool] = mapped_column(Boolean, default=False)
+    warc_lost: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_captures_url_digest", "url", "payload_digest"),)
+
+    def __repr__(self) -> str:
+        return f"Capture(id={self.id!r}, url={self.url!r}, status={self.status}, at={self.fetched_at})"
+
+
+class ArticleVersion(Base):
+    """A distinct reader-visible state of an article (insert-only)."""
+
+    __tablename__ = "article_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    seq: Mapped[int]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime]
+    first_capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    title: Mapped[str | None] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    published_raw: Mapped[str | None] = mapped_column(String(200))
+    published_at: Mapped[datetime | None]
+    modified_raw: Mapped[str | None] = mapped_column(String(200))
+    modified_at: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+
+    article: Mapped[Article] = relationship(back_populates="versions")
+    first_capture: Mapped[Capture | None] = relationship(foreign_keys=[first_capture_id])
+
+    __table_args__ = (UniqueConstraint("article_id", "seq", name="uq_version_article_seq"),)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+    def __repr__(self) -> str:
+        return f"ArticleVersion(article_id={self.article_id!r}, seq={self.seq}, title={self.title!r})"
+
+
+class Change(Base):
+    """What changed from one version to the next (insert-only).
+
+    ``to_version_id`` is empty for events without new content: removal (404/410).
+    """
+
+    __tablename__ = "changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    from_version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"))
+    to_version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"), unique=True)
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    kinds: Mapped[list[Any]] = mapped_column(default=list)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    from_version: Mapped[ArticleVersion | None] = relationship(foreign_keys=[from_version_id])
+    to_version: Mapped[ArticleVersion | None] = relationship(foreign_keys=[to_version_id])
+
+    def __repr__(self) -> str:
+        return f"Change(article_id={self.article_id!r}, to={self.to_version_id!r}, kinds={self.kinds!r})"

@@ -1,0 +1,47 @@
+"""Items the spider hands to the pipelines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ArticleItem:
+    """One fetched article page, cleaned.
+
+    ``url`` is what was fetched; ``canonical_url`` is the article's identity
+    (see :mod:`newsarchive.urls`). Dates come as raw/normalised pairs: the string the
+    page showed, and ISO 8601 UTC (``None`` when the page gave none).
+    """
+
+    outlet: str
+    url: str
+    canonical_url: str
+    fetched_at: str  # ISO 8601 UTC, equal to the capture's WARC-Date
+    capture_id: int | None = None
+    warc: dict[str, Any] | None = None  # pointer to the response record
+    source: str | None = None  # listing | feed | sitemap | recrawl
+    discovery: dict[str, Any] | None = None  # title/dates announced by a feed or sitemap
+    title: str | None = None
+    byline: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_raw: str | None = None
+    published: str | None = None
+    modified_raw: str | None = None
+    modified: str | None = None
+    language: str | None = None
+    description: str | None = None
+    paragraphs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ArticleGoneItem:
+    """A known article answered 404/410, or a permanent redirect to another URL."""
+
+    outlet: str
+    canonical_url: str
+    status: int
+    fetched_at: str
+    capture_id: int | None = None
+    redirected_to: str | None = None

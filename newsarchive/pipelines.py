@@ -1,0 +1,78 @@
+"""Item pipeline: store each article fetch, one transaction per item."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from sqlalchemy.exc import IntegrityError
+
+from newsarchive.db import store
+from newsarchive.db.engine import db_url_from, session_factory
+from newsarchive.db.models import Capture
+from newsarchive.items import ArticleGoneItem, ArticleItem
+
+logger = logging.getLogger(__name__)
+
+
+class StoragePipeline:
+    """Turns ArticleItems into Article / ArticleVersion / Change rows.
+
+    A unique-key race with another crawl process (same new article at the same moment)
+    is retried once: the second attempt sees the other process's row.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.sessions = session_factory(db_url_from(crawler.settings))
+        self.outlet_configs = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        self.outlet_configs = {o.name: o.snapshot() for o in getattr(spider, "outlets", [])}
+
+    def process_item(self, item):
+        for attempt in (1, 2):
+            try:
+                if isinstance(item, ArticleItem):
+                    self._store_article(item)
+                elif isinstance(item, ArticleGoneItem):
+                    self._store_gone(item)
+                return item
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                logger.info("retrying %s after a concurrent insert", ItemAdapter(item).get("canonical_url"))
+        return item
+
+    def _store_article(self, item: ArticleItem) -> None:
+        fetched_at = datetime.fromisoformat(item.fetched_at)
+        content = ItemAdapter(item).asdict()
+        with self.sessions.begin() as session:
+            outlet = store.get_or_create_outlet(session, item.outlet, self.outlet_configs.get(item.outlet))
+            capture = session.get(Capture, item.capture_id) if item.capture_id else None
+            recorded = store.record_article(session, outlet=outlet, canonical_url=item.canonical_url,
+                                            content=content, fetched_at=fetched_at, capture=capture,
+                                            source=item.source)
+            seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
+        self.stats.inc_value(f"newsarchive/{recorded.outcome}")
+        self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
+        if recorded.outcome == "new_version":
+            logger.info("new version %d of %s: %s", seq, item.canonical_url, ", ".join(kinds) or "-")
+
+    def _store_gone(self, item: ArticleGoneItem) -> None:
+        with self.sessions.begin() as session:
+            capture = session.get(Capture, item.capture_id) if item.capture_id else None
+            change = store.record_gone(session, canonical_url=item.canonical_url, capture=capture,
+                                       fetched_at=datetime.fromisoformat(item.fetched_at),
+                                       redirected_to=item.redirected_to)
+        if change is not None:
+            self.stats.inc_value(f"newsarchive/{change.kinds[0]}")
+            logger.info("%s: %s", change.kinds[0], item.canonical_url)

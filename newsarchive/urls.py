@@ -1,0 +1,76 @@
+"""The one rule for "same article": URL canonicalisation.
+
+Two URLs that a reader would call the same story map to one canonical URL: fragments,
+tracking parameters, default ports, AMP variants, trailing slashes and (per outlet) the
+``www.`` prefix do not make a new article. The page's own ``rel=canonical`` wins when it
+stays on the outlet.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl",
+        "igshid", "ocid", "cmpid", "cmp", "ref", "ref_src", "ref_url", "smid", "smtyp",
+        "src", "source", "via", "ito", "ns_mchannel", "ns_source", "ns_campaign",
+        "ns_linkname", "ns_fee", "at_medium", "at_campaign", "at_custom1", "at_custom2",
+        "share", "s_cid", "wt.mc_id", "guccounter", "sr_share", "amp", "outputtype",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "hsa_", "vero_", "oly_")
+_AMP_SEGMENT = re.compile(r"/amp(?=/|$)|\.amp(?=$|\.html?$)", re.IGNORECASE)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def canonical_url(url: str, *, prefer_host: str | None = None) -> str:
+    """Return the identity URL of ``url``.
+
+    ``www.`` is dropped, unless ``prefer_host`` (the outlet's first domain) is the
+    same host spelled with it: both spellings of a host then name one article.
+    """
+    parts = urlsplit(canonicalize_url(url.strip(), keep_fragments=False))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".").removeprefix("www.")
+    if prefer_host and prefer_host.lower().removeprefix("www.") == host:
+        host = prefer_host.lower()
+    netloc = host
+    if parts.port and parts.port != DEFAULT_PORTS.get(scheme):
+        netloc = f"{host}:{parts.port}"
+    path = _AMP_SEGMENT.sub("", parts.path) or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _is_tracking(k)])
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_of(url: str) -> str:
+    """The lower-case host of ``url`` without a ``www.`` prefix."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def on_domains(url: str, domains: list[str] | tuple[str, ...]) -> bool:
+    """True when ``url``'s host is one of ``domains`` or a subdomain of one."""
+    host = host_of(url)
+    for domain in domains:
+        domain = domain.lower().removeprefix("www.")
+        if host == domain or host.endswith("." + domain):
+            return True
+    return False
+
+
+def path_and_query(url: str) -> str:
+    """The part of a URL that outlet patterns are matched against."""
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
