@@ -51,6 +51,9 @@ DOWNLOADER_MIDDLEWARES = {
     # "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,  # TEMP until warc lands
     "newsarchive.middlewares.capture.CaptureLogMiddleware": 940,
 }
+EXTENSIONS = {
+    "newsarchive.extensions.CrawlReport": 500,
+}
 ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 500,
 }

@@ -47,6 +47,8 @@ class NewsSite:
         self.stories = stories
         self.edition = edition
         self.routes: dict[str, Route] = {}
+        self.extra_links: dict[str, list[str]] = {}  # outlet -> more paths linked from its homepage
+        self.robots_txt = "User-agent: *\nDisallow: /private/\n"
         self.requests: list[str] = []  # every path requested, in order (tests assert on it)
         self._lock = threading.Lock()
         self._counter = 0
@@ -70,8 +72,7 @@ class NewsSite:
         if path in self.routes:
             return self.routes[path](self, query)
         if path == "/robots.txt":
-            return Reply(body=b"User-agent: *\nDisallow: /private/\n",
-                         headers={"Content-Type": "text/plain"})
+            return Reply(body=self.robots_txt.encode(), headers={"Content-Type": "text/plain"})
         if path in ("/", ""):
             links = "".join(f'<li><a href="/{o}/">{escape(n)}</a></li>' for o, n in OUTLET_NAMES.items())
             return self._page("Demo news", f"<ul>{links}</ul>")
@@ -102,6 +103,9 @@ class NewsSite:
         items = "".join(
             f'<li><a href="{story_path(s)}?utm_source=home&utm_medium=list">{escape(st.title)}</a>'
             f' <a href="{story_path(s)}#comments">comments</a></li>' for s, st in chunk)
+        if section is None and page == 1:
+            items += "".join(f'<li><a href="{p}">More: {escape(p)}</a></li>'
+                             for p in self.extra_links.get(outlet, []))
         base = f"/{outlet}/section/{section}/" if section else f"/{outlet}/"
         pager = (f'<a rel="next" href="{base}?page={page + 1}">Next page</a>'
                  if page * PAGE_SIZE < len(stories) else "")

@@ -1,0 +1,212 @@
+"""The ``newsarchive`` command: the archivist's side of the archive.
+
+Crawling stays ``scrapy crawl news``; these verbs read what the crawls stored, and
+``demo`` runs the whole job against a bundled local outlet. One function per verb.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import Settings
+from sqlalchemy.orm import Session
+
+from newsarchive import __version__
+from newsarchive.config import ConfigError
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message says why (exit status 2)."""
+
+
+def project_settings(args: argparse.Namespace) -> Settings:
+    """newsarchive's Scrapy settings, with the command line's overrides on top."""
+    settings = Settings()
+    settings.setmodule("newsarchive.settings", priority="project")
+    if getattr(args, "data_dir", None):
+        settings.set("NEWSARCHIVE_DATA_DIR", args.data_dir, priority="cmdline")
+    if getattr(args, "db", None):
+        settings.set("NEWSARCHIVE_DB_URL", args.db, priority="cmdline")
+    return settings
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    from newsarchive.db.engine import db_url_from, open_database
+
+    return open_database(db_url_from(project_settings(args)))()
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+# -- verbs ----------------------------------------------------------------------------------
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from newsarchive.extract import ExtractionError, extract_article
+
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        data = extract_article(body, args.url or path.resolve().as_uri())
+    except ExtractionError as exc:
+        raise CommandError(f"{path}: {exc}") from None
+    json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_articles(args: argparse.Namespace) -> int:
+    from newsarchive.db import store
+
+    with open_session(args) as session:
+        rows = store.list_articles(session, args.outlet)
+        if not rows:
+            print("no articles archived yet" + (f" for outlet {args.outlet!r}" if args.outlet else ""))
+            return 0
+        print(f"{'OUTLET':<12} {'VERSIONS':>8} {'CHECKS':>6} {'STATUS':<10} {'LAST CHANGED':<19}  URL")
+        for article, outlet in rows:
+            flag = "*" if article.flapping else ""
+            print(f"{outlet:<12} {article.version_count:>8} {article.check_count:>6} "
+                  f"{article.status + flag:<10} {_when(article.last_changed_at):<19}  {article.canonical_url}")
+    return 0
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from newsarchive.db import store
+    from newsarchive.db.models import Change
+
+    with open_session(args) as session:
+        article = store.find_article(session, args.url)
+        if article is None:
+            raise CommandError(f"no archived article for {args.url}")
+        kinds = {c.to_version_id: c.kinds for c in
+                 session.scalars(select(Change).where(Change.article_id == article.id))}
+        seen = store.capture_counts(session, article)
+        print(f"{article.canonical_url}  ({article.status}, {article.check_count} checks)")
+        print(f"{'V':>3} {'CAPTURED (UTC)':<19} {'SEEN':>4} {'PUBLISHED':<19} {'MODIFIED':<19}  TITLE / CHANGE")
+        for version in article.versions:
+            change = ", ".join(kinds.get(version.id, [])) or ("first version" if version.seq == 1 else "-")
+            print(f"{version.seq:>3} {_when(version.captured_at):<19} {seen.get(version.id, 0):>4} "
+                  f"{_when(version.published_at):<19} {_when(version.modified_at):<19}  {version.title}")
+            print(f"{'':>3} {'':<19} {'':>4} {'':<19} {'':<19}  [{change}]")
+    return 0
+
+
+def _version_meta(version: Any) -> dict[str, Any]:
+    capture = version.first_capture
+    return {
+        "version": version.seq,
+        "captured_at": version.captured_at.isoformat(),
+        "warc": None if capture is None or not capture.warc_record_id else {
+            "file": capture.warc_filename, "offset": capture.warc_offset,
+            "record_id": capture.warc_record_id},
+    }
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from newsarchive import changes, diffrender
+    from newsarchive.db import store
+    from newsarchive.db.models import Change
+
+    with open_session(args) as session:
+        article = store.find_article(session, args.url)
+        if article is None:
+            raise CommandError(f"no archived article for {args.url}")
+        by_seq = {v.seq: v for v in article.versions}
+        if len(by_seq) < 2 and args.to is None:
+            raise CommandError(f"{article.canonical_url} has only one version: nothing to compare")
+        to_seq = args.to or max(by_seq)
+        from_seq = args.from_ or to_seq - 1
+        if from_seq not in by_seq or to_seq not in by_seq:
+            raise CommandError(f"{article.canonical_url} has versions 1..{max(by_seq)}; "
+                               f"asked for {from_seq}..{to_seq}")
+        old, new = by_seq[from_seq], by_seq[to_seq]
+        stored = session.scalar(select(Change).where(Change.from_version_id == old.id,
+                                                     Change.to_version_id == new.id))
+        record = changes.compare_versions(store.version_content(old), store.version_content(new))
+        if stored is not None:
+            record.kinds = list(stored.kinds)
+        meta = {"url": article.canonical_url, "from": _version_meta(old), "to": _version_meta(new)}
+        if args.format == "json":
+            json.dump({**meta, "change": record.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        elif args.format == "html":
+            sys.stdout.write(diffrender.render_html(store.version_content(old), store.version_content(new),
+                                                    record, title=new.title or article.canonical_url,
+                                                    meta=meta))
+        else:
+            color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+            print(f"{article.canonical_url}: version {from_seq} ({_when(old.captured_at)}) "
+                  f"-> version {to_seq} ({_when(new.captured_at)})")
+            print(diffrender.render_text(store.version_content(old), store.version_content(new),
+                                         record, color=color))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from newsarchive.demo.run import run_demo
+
+    return run_demo(Path(args.data_dir or "data/demo"), keep_serving=args.serve)
+
+
+# -- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
+    parser.add_argument("-V", "--version", action="version", version=f"newsarchive {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLAlchemy URL (default: NEWSARCHIVE_DB_URL or a SQLite file)")
+    common.add_argument("--data-dir", help="data directory (default: NEWSARCHIVE_DATA_DIR or ./data)")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+
+    def verb(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sub = verbs.add_parser(name, parents=[common], help=help, description=help)
+        sub.set_defaults(func=func)
+        return sub
+
+    sub = verb("extract", cmd_extract, "clean one saved HTML page and print the fields as JSON")
+    sub.add_argument("file")
+    sub.add_argument("--url", help="the page's URL (resolves relative links, canonical)")
+    sub = verb("articles", cmd_articles, "list archived articles with their version counts")
+    sub.add_argument("--outlet")
+    sub = verb("versions", cmd_versions, "list one article's versions with dates")
+    sub.add_argument("url")
+    sub = verb("diff", cmd_diff, "show what changed between two versions of an article")
+    sub.add_argument("url")
+    sub.add_argument("--from", dest="from_", type=int, metavar="N", help="older version (default: to - 1)")
+    sub.add_argument("--to", type=int, metavar="M", help="newer version (default: the latest)")
+    sub.add_argument("--format", choices=("text", "html", "json"), default="text")
+    sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report")
+    sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CommandError, ConfigError) as exc:
+        print(f"newsarchive {args.verb}: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""Versioned storage rules, on SQLite and (when given) PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from newsarchive.db import store
+from newsarchive.db.models import Article, ArticleVersion, Capture, Change
+
+T0 = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+URL = "https://ledger.example/2026/01/05/ferry"
+BASE = {
+    "title": "Harbour authority to close old ferry terminal",
+    "byline": "Mara Lindqvist",
+    "paragraphs": ["The terminal will close at the end of the month.",
+                   "Commuters reacted with frustration."],
+    "published": "2026-01-05T20:04:00+00:00",
+}
+UPDATE = "Update # 1 \u2014 4:09 P.M.: The mayor said no final decision had been taken."
+
+
+def fetch(sessions, content, minutes, url=URL):
+    """Store one fetch like the pipeline does: a capture, then the article."""
+    at = T0 + timedelta(minutes=minutes)
+    with sessions.begin() as session:
+        outlet = store.get_or_create_outlet(session, "ledger", {})
+        capture = store.add_capture(session, url=url, fetched_at=at, status=200)
+        recorded = store.record_article(session, outlet=outlet, canonical_url=URL, content=content,
+                                        fetched_at=at, capture=capture)
+        return recorded.outcome, recorded.version.seq
+
+
+def counts(sessions):
+    with sessions() as session:
+        return (session.scalar(select(func.count()).select_from(ArticleVersion)),
+                session.scalar(select(func.count()).select_from(Capture)))
+
+
+def test_first_fetch_creates_article_and_version_1(sessions):
+    assert fetch(sessions, BASE, 0) == ("new_article", 1)
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.canonical_url == URL and article.version_count == 1
+        version = article.versions[0]
+        assert version.paragraphs == BASE["paragraphs"]
+        assert version.published_at == datetime(2026, 1, 5, 20, 4, tzinfo=UTC)
+        assert version.first_capture.url == URL
+
+
+def test_unchanged_refetch_adds_a_capture_only(sessions):
+    fetch(sessions, BASE, 0)
+    assert fetch(sessions, dict(BASE), 15) == ("unchanged", 1)
+    assert counts(sessions) == (1, 2)
+
+
+def test_typography_whitespace_and_punctuation_are_not_edits(sessions):
+    fetch(sessions, BASE, 0)
+    noisy = dict(BASE, paragraphs=["The  terminal will close at the end of the month",
+                                   "Commuters reacted with frustration!"],
+                 title="Harbour authority to close old ferry terminal ")
+    assert fetch(sessions, noisy, 15) == ("unchanged", 1)
+
+
+def test_appended_update_creates_version_2_with_a_change_record(sessions):
+    fetch(sessions, BASE, 0)
+    edited = dict(BASE, paragraphs=[UPDATE, *BASE["paragraphs"]])
+    assert fetch(sessions, edited, 15) == ("new_version", 2)
+    with sessions() as session:
+        change = session.scalars(select(Change)).one()
+        assert change.from_version.seq == 1 and change.to_version.seq == 2
+        assert change.kinds  # classified by newsarchive.changes
+        assert session.get(Capture, 2).outcome == "new_version"
+
+
+def test_headline_change_is_a_new_version(sessions):
+    fetch(sessions, BASE, 0)
+    assert fetch(sessions, dict(BASE, title="Ferry terminal may close"), 15) == ("new_version", 2)
+
+
+def test_a_b_a_is_recorded_once_then_flapping_is_bounded(sessions):
+    other = dict(BASE, title="Ferry terminal may close")
+    assert fetch(sessions, BASE, 0) == ("new_article", 1)
+    assert fetch(sessions, other, 10) == ("new_version", 2)
+    assert fetch(sessions, BASE, 20) == ("new_version", 3)  # the revert is an event worth keeping
+    assert fetch(sessions, other, 30) == ("flapped", 2)  # from here on: captures of known versions
+    assert fetch(sessions, BASE, 40) == ("unchanged", 3)
+    assert fetch(sessions, other, 50) == ("flapped", 2)
+    with sessions() as session:
+        article = session.scalars(select(Article)).one()
+        assert article.version_count == 3 and article.flapping
+        v1, _, v3 = article.versions
+        assert v1.fingerprint == v3.fingerprint
+        kinds = session.scalars(select(Change.kinds).order_by(Change.id)).all()
+        assert "reverted" in kinds[-1]
+    assert counts(sessions) == (3, 6)
+
+
+def test_removed_article_is_noted_once(sessions):
+    fetch(sessions, BASE, 0)
+    for minutes in (10, 20):
+        with sessions.begin() as session:
+            capture = store.add_capture(session, url=URL, fetched_at=T0 + timedelta(minutes=minutes),
+                                        status=404)
+            store.record_gone(session, canonical_url=URL, capture=capture,
+                              fetched_at=T0 + timedelta(minutes=minutes))
+    with sessions() as session:
+        assert session.scalars(select(Article)).one().status == "removed"
+        assert session.scalars(select(Change.kinds)).all() == [["article_removed"]]
