@@ -188,13 +188,18 @@ def _jsonld_nodes(items: Iterable[Any]) -> Iterator[dict[str, Any]]:
 
 
 def _jsonld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
-    """The most article-like JSON-LD node (NewsArticle beats Article beats WebPage)."""
+    """The most article-like JSON-LD node (NewsArticle beats Article beats WebPage).
+
+    References such as ``"publisher": {"@id": ...}`` (common in @graph) are resolved.
+    """
     try:
         items = JsonLdExtractor().extract_items(tree)
     except (ValueError, TypeError, json.JSONDecodeError):
         items = []
+    nodes = list(_jsonld_nodes(items))
+    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str) and len(n) > 1}
     best: tuple[int, dict[str, Any]] | None = None
-    for node in _jsonld_nodes(items):
+    for node in nodes:
         types = _types(node) & _ARTICLE_TYPES
         if not types:
             continue
@@ -203,7 +208,19 @@ def _jsonld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
             rank = 3
         if best is None or rank > best[0]:
             best = (rank, node)
-    return best[1] if best else {}
+    if best is None:
+        return {}
+    article = dict(best[1])
+    for key in ("author", "creator", "publisher"):
+        value = article.get(key)
+        if isinstance(value, dict) and set(value) == {"@id"}:
+            article[key] = by_id.get(value["@id"], value)
+        elif isinstance(value, list):
+            article[key] = [
+                by_id.get(v["@id"], v) if isinstance(v, dict) and set(v) == {"@id"} else v
+                for v in value
+            ]
+    return article
 
 
 def _meta(tree: lxml.html.HtmlElement, *keys: str) -> str | None:
@@ -415,6 +432,18 @@ def _is_promo(el: lxml.html.HtmlElement) -> bool:
     return bool(rest) and _link_text_length(el) >= 0.6 * len(rest)
 
 
+_ICON_CLASS = re.compile(r"(?:^|[\s_-])(?:icon|icons|glyph|glyphicon|fa|bi|svg)(?:$|[\s_-])", re.I)
+
+
+def _is_icon_label(el: lxml.html.HtmlElement) -> bool:
+    """Icon-font glyphs and their labels ("icon bookmark"): short inline elements."""
+    if el.tag not in ("i", "span", "em", "b", "use", "button", "a"):
+        return False
+    return bool(_ICON_CLASS.search(el.get("class") or "")) and len(
+        _collapse(el.text_content())
+    ) <= 40
+
+
 def _drop(el: lxml.html.HtmlElement) -> None:
     parent = el.getparent()
     if parent is not None:
@@ -431,6 +460,9 @@ def _preclean(tree: lxml.html.HtmlElement) -> None:
         " | //nav | //noscript | //template"
     ):
         _drop(el)
+    for el in tree.xpath("//body//*[@class]"):
+        if el.getparent() is not None and _is_icon_label(el):
+            _drop(el)
     # Lists of other stories (rotating "related headlines"), innermost first.
     for el in reversed(tree.xpath("//body//*")):
         if el.tag in _LINK_LIST_CONTAINERS and el.getparent() is not None and _is_link_list(el):
@@ -460,8 +492,25 @@ _BOILERPLATE_LINE = re.compile(
 )
 
 
+_WIDGET_WORDS = re.compile(
+    r"^(?:(?:share|tweet|email|e-mail|print|save|facebook|twitter|whatsapp|telegram|linkedin"
+    r"|pinterest|reddit|flipboard|copy link|copy|link copied|comments?|follow|x)\b[\s|·•/,]*)+$",
+    re.IGNORECASE,
+)
+
+
+def _is_icon_run(line: str) -> bool:
+    """Concatenated icon-sprite labels: "icon bookmark-bicon cameraicon ..."."""
+    hits = line.lower().count("icon")
+    return hits >= 3 and hits * 4 >= len(line.split())
+
+
 def _is_boilerplate(paragraph: str) -> bool:
-    return len(paragraph) <= 240 and bool(_BOILERPLATE_LINE.match(paragraph))
+    if _is_icon_run(paragraph):
+        return True
+    if len(paragraph) > 240:
+        return False
+    return bool(_BOILERPLATE_LINE.match(paragraph) or _WIDGET_WORDS.match(paragraph))
 
 
 def _block_text(element: lxml.etree._Element) -> str:
@@ -517,7 +566,16 @@ def _standfirst(tree: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def _main_text(tree: lxml.html.HtmlElement, url: str, title: str | None) -> list[str]:
+def _is_byline(paragraph: str, authors: list[str]) -> bool:
+    """A visible "By X and Y" line repeats the authors field; it is not body text."""
+    if not authors or len(paragraph) > 200 or not _BY_PREFIX.match(paragraph):
+        return False
+    return set(_split_authors([paragraph])) <= set(authors)
+
+
+def _main_text(
+    tree: lxml.html.HtmlElement, url: str, title: str | None, authors: list[str]
+) -> list[str]:
     standfirst = _standfirst(tree)
     _preclean(tree)
     document = trafilatura.bare_extraction(
@@ -532,7 +590,7 @@ def _main_text(tree: lxml.html.HtmlElement, url: str, title: str | None) -> list
     )
     body = getattr(document, "body", None)
     paragraphs = _body_paragraphs(body) if body is not None else []
-    cleaned = [p for p in paragraphs if not _is_boilerplate(p)]
+    cleaned = [p for p in paragraphs if not _is_boilerplate(p) and not _is_byline(p, authors)]
     # The headline is metadata, not body text; drop it where it leads the body.
     while cleaned and title and _collapse(cleaned[0]).casefold() == title.casefold():
         cleaned.pop(0)
@@ -570,7 +628,7 @@ def extract_article(html: str | bytes, url: str, *, encoding: str | None = None)
     language = _language(tree, ld)
     amphtml = _link(tree, "amphtml", base)
 
-    paragraphs = _main_text(tree, url, title)
+    paragraphs = _main_text(tree, url, title, authors)
     if not paragraphs:
         raise ExtractionError(f"no main article text found in {url}")
 
