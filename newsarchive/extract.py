@@ -432,6 +432,10 @@ def _is_promo(el: lxml.html.HtmlElement) -> bool:
     return bool(rest) and _link_text_length(el) >= 0.6 * len(rest)
 
 
+_EDITORIAL_LINE = re.compile(
+    r"^(?:latest|update[sd]?|breaking|editor[’']?s note|correction|clarification)\b[^:—–]{0,40}[:—–]",
+    re.IGNORECASE,
+)
 _ICON_CLASS = re.compile(r"(?:^|[\s_-])(?:icon|icons|glyph|glyphicon|fa|bi|svg)(?:$|[\s_-])", re.I)
 
 
@@ -460,6 +464,13 @@ def _preclean(tree: lxml.html.HtmlElement) -> None:
         " | //nav | //noscript | //template"
     ):
         _drop(el)
+    # Editorial lines ("LATEST: <link>", "Correction:") are often a link-dense <div>,
+    # which trafilatura discards; make them plain paragraphs so they survive.
+    for el in tree.xpath("//body//p | //body//div[not(.//p) and not(.//div)]"):
+        if _EDITORIAL_LINE.match(_collapse(el.text_content())):
+            el.tag = "p"
+            for link in list(el.iter("a")):
+                link.drop_tag()
     for el in tree.xpath("//body//*[@class]"):
         if el.getparent() is not None and _is_icon_label(el):
             _drop(el)
@@ -551,11 +562,14 @@ _STANDFIRST_CLASSES = (
 
 def _standfirst(tree: lxml.html.HtmlElement) -> str | None:
     """The summary under the headline, which trafilatura often leaves out of the body."""
-    for el in tree.xpath("//article//*[@class] | //main//*[@class] | //*[@itemprop='description']"):
+    for el in tree.xpath(
+        "//article//*[@class] | //main//*[@class] | //*[@itemprop='description']"
+        " | //body//*[contains(@class, 'summary') or contains(@class, 'standfirst')"
+        " or contains(@class, 'subtitle') or contains(@class, 'dek')]"
+    ):
         if el.tag not in ("p", "div", "h2", "span"):
             continue
-        classes = re.split(r"[\s_]+|--", (el.get("class") or "").lower())
-        classes += [c.rsplit("-", 1)[-1] for c in classes]
+        classes = re.split(r"[\s_-]+", (el.get("class") or "").lower())
         if el.get("itemprop") != "description" and not set(classes) & set(_STANDFIRST_CLASSES):
             continue
         if el.xpath(".//p[.//p] | .//article") or len(el.xpath(".//p")) > 1:
@@ -591,9 +605,13 @@ def _main_text(
     body = getattr(document, "body", None)
     paragraphs = _body_paragraphs(body) if body is not None else []
     cleaned = [p for p in paragraphs if not _is_boilerplate(p) and not _is_byline(p, authors)]
-    # The headline is metadata, not body text; drop it where it leads the body.
-    while cleaned and title and _collapse(cleaned[0]).casefold() == title.casefold():
-        cleaned.pop(0)
+    # The headline is metadata, not body text; drop it (and a one-word kicker
+    # above it, e.g. a section label) where it leads the body.
+    head = [p.casefold() for p in cleaned[:3]]
+    if title and title.casefold() in head:
+        position = head.index(title.casefold())
+        if all(len(p.split()) <= 3 for p in cleaned[:position]):
+            del cleaned[: position + 1]
     if standfirst and cleaned and standfirst.casefold() not in (p.casefold() for p in cleaned):
         cleaned.insert(0, standfirst)
     return cleaned
