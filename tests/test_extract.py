@@ -1,0 +1,213 @@
+"""Article cleaner: saved pages in tests/fixtures/extract, expected fields beside them.
+
+Each <name>.html has a <name>.json with the exact expected output (minus "text",
+which is derived); edit the JSON when the expected extraction legitimately changes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsarchive.extract import DecodedHtml, ExtractionError, decode_html, extract_article
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+URLS = {
+    "icon_sprite_latest": "https://haldenwire.example/news/ferry-operator-quit-4417/?utm_source=feed",
+    "update_paragraphs_headlines": "https://www.northlinereport.example/2021/03/08/letter-ferry-operator-pull-out/",
+    "jsonld_graph_corrections": "https://meridiandaily.example/environment/2022/jun/14/tidal-barrier-contract-review?CMP=share",
+    "cp1252_declared": "https://courrier-valmont.example/region/cafe-du-port",
+    "charset_lies": "https://courrier-valmont.example/region/cafe-du-port",
+}
+KEYS = {
+    "url", "canonical_url", "amphtml_url", "title", "authors", "byline", "published_raw",
+    "published", "modified_raw", "modified", "language", "description", "site_name",
+    "paragraphs", "text",
+}
+
+
+def extract(name: str) -> dict:
+    return extract_article((FIXTURES / f"{name}.html").read_bytes(), URLS[name])
+
+
+@pytest.mark.parametrize("name", sorted(URLS))
+def test_matches_saved_expectation(name: str) -> None:
+    result = extract(name)
+    expected = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    assert set(result) == KEYS
+    assert result["text"] == "\n\n".join(result["paragraphs"])
+    del result["text"]
+    assert result == expected
+
+
+NOISE = {
+    "icon_sprite_latest": [
+        "icon", "bookmark", "chevron", "Advertisement", "shares", "Also on", "very large claim",
+        "Think your friends", "Share this story", "Join the discussion", "comments",
+        "cookies", "Podcasts", "All rights reserved", "Ferries Halden", "8 Mar, 2021",
+    ],
+    "update_paragraphs_headlines": [
+        "Rookie Point Guard", "power grid", "CAUGHT ON CAMERA", "Faith-Based Films",
+        "Trending Now", "ADVERTISEMENT", "Share this article", "Share on Facebook",
+        "Tweet about this", "What are your thoughts", "leave a comment", "12 minutes ago",
+        "Comments", "a joke for years", "newsletter", "International News",
+    ],
+    "jsonld_graph_corrections": [
+        "cookies", "Sign up", "Green Brief", "Privacy notice", "Advertisement",
+        "Share on Facebook", "312 shares", "Most viewed", "Heatwave warning",
+        "Join the discussion", "Comments (87)", "Last modified on", "Environment",
+    ],
+    "cp1252_declared": ["Accueil", "Publicité", "Tous droits", "Par Hélène"],
+}
+
+
+@pytest.mark.parametrize(("name", "noise"), [(n, s) for n, ss in NOISE.items() for s in ss])
+def test_noise_is_absent(name: str, noise: str) -> None:
+    assert noise.lower() not in extract(name)["text"].lower()
+
+
+EDITORIAL_LINES = {
+    "icon_sprite_latest": ["LATEST: ‘We are staying’: Brackwater owner calls withdrawal letter"],
+    "update_paragraphs_headlines": [
+        "Update # 1 — 4:09 P.M.: Brackwater Line owner",
+        "Update # 2 — 4:34 P.M.: Operations chief",
+        "Story cited here.",
+    ],
+    "jsonld_graph_corrections": [
+        "Editor's note: This article was updated on 15 June",
+        "UPDATE: The Calder Estuary Partnership said on Wednesday",
+        "Correction: An earlier version of this article said",
+        "Gates delayed",
+    ],
+    "cp1252_declared": ["Mise à jour, 18 h 40 : la mairie"],
+}
+
+
+@pytest.mark.parametrize(("name", "line"), [(n, s) for n, ss in EDITORIAL_LINES.items() for s in ss])
+def test_editorial_lines_are_kept_as_paragraph_starts(name: str, line: str) -> None:
+    assert any(p.startswith(line) for p in extract(name)["paragraphs"])
+
+
+def test_latest_line_leads_and_order_is_kept() -> None:
+    paragraphs = extract("icon_sprite_latest")["paragraphs"]
+    assert paragraphs[0].startswith("Quoting a vote")  # standfirst
+    assert paragraphs[1].startswith("LATEST:")
+    assert paragraphs[-1].startswith("The Brackwater Line took over the crossing in 2014")
+    assert len(paragraphs) == 9
+
+
+def test_headline_lists_removed_between_paragraphs() -> None:
+    paragraphs = extract("update_paragraphs_headlines")["paragraphs"]
+    update_2 = next(i for i, p in enumerate(paragraphs) if p.startswith("Update # 2"))
+    assert paragraphs[update_2 + 1].startswith("The Brackwater Line said it will withdraw")
+    assert paragraphs[-1] == "Story cited here."
+
+
+def test_jsonld_graph_metadata() -> None:
+    result = extract("jsonld_graph_corrections")
+    assert result["authors"] == ["Priya Halvorsen", "Dominic Achebe"]
+    assert result["byline"] == "Priya Halvorsen, Dominic Achebe"
+    assert result["published"] == "2022-06-14T07:30:00+00:00"
+    assert result["modified_raw"] == "2022-06-15T11:05:00+01:00"
+    assert result["modified"] == "2022-06-15T10:05:00+00:00"
+    assert result["site_name"] == "Meridian Daily"  # publisher resolved through @id
+    assert result["language"] == "en"
+    assert result["canonical_url"] == (
+        "https://meridiandaily.example/environment/2022/jun/14/tidal-barrier-contract-review"
+    )
+
+
+def test_canonical_falls_back_to_og_url_and_amp_is_absolute() -> None:
+    result = extract("icon_sprite_latest")
+    assert result["canonical_url"] == "https://haldenwire.example/news/ferry-operator-quit-4417/"
+    assert result["amphtml_url"] == "https://haldenwire.example/amp/news/ferry-operator-quit-4417/"
+    assert result["published"] == "2021-03-08T17:42:00+00:00"
+
+
+def test_page_without_main_text_raises() -> None:
+    html = (FIXTURES / "no_main_text.html").read_bytes()
+    with pytest.raises(ExtractionError, match="no main article text"):
+        extract_article(html, "https://haldenwire.example/video/harbour-fireworks")
+
+
+@pytest.mark.parametrize("html", ["", "   ", b"", "<!-- nothing -->"])
+def test_empty_or_unparseable_raises(html: str | bytes) -> None:
+    with pytest.raises(ExtractionError):
+        extract_article(html, "https://example.org/empty")
+
+
+def test_htmldate_fallback_when_no_machine_readable_date() -> None:
+    html = (
+        "<html><body><article><h1>Bridge reopens</h1>"
+        "<p class='date'>Published 12 May 2020</p>"
+        "<p>The old swing bridge over the canal reopened to traffic on Tuesday after a "
+        "fourteen-month repair that replaced its corroded turning gear and deck plates.</p>"
+        "<p>Cyclists had used a temporary ferry across the basin during the works, which "
+        "the town council said came in under the agreed budget.</p>"
+        "</article></body></html>"
+    )
+    result = extract_article(html, "https://example.org/bridge")
+    assert result["published_raw"] == "2020-05-12"
+    assert result["published"] == "2020-05-12T00:00:00+00:00"
+    assert result["modified"] is None
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def test_cp1252_declared_correctly() -> None:
+    decoded = decode_html((FIXTURES / "cp1252_declared.html").read_bytes())
+    assert decoded == DecodedHtml(decoded.text, "cp1252", None)
+    assert "Saint-Éloi" in decoded.text and "85 000 €" in decoded.text
+
+
+def test_declared_charset_lies() -> None:
+    decoded = decode_html((FIXTURES / "charset_lies.html").read_bytes())
+    assert decoded.encoding == "cp1252"
+    assert decoded.problem == "declared utf-8 but bytes are not valid utf-8; decoded as cp1252"
+    assert "l’annonce" in decoded.text and "\ufffd" not in decoded.text
+
+
+def test_http_declared_encoding_wins_over_meta() -> None:
+    body = '<html><head><meta charset="utf-8"></head><body>café</body></html>'.encode("cp1252")
+    decoded = decode_html(body, "text/html; charset=ISO-8859-1")
+    assert (decoded.encoding, decoded.problem) == ("cp1252", None)
+    assert "café" in decoded.text
+
+
+def test_bom_wins() -> None:
+    body = '\ufeff<html><head><meta charset="iso-8859-1"></head><body>naïve</body></html>'
+    decoded = decode_html(body.encode("utf-8"))
+    assert decoded.encoding == "utf-8" and decoded.text.startswith("<html>")
+    assert "naïve" in decoded.text
+
+
+def test_utf8_declared_as_latin1_is_reported() -> None:
+    body = '<html><head><meta charset="iso-8859-1"></head><body>Zürich</body></html>'
+    decoded = decode_html(body.encode("utf-8"))  # also valid cp1252, but as mojibake
+    assert decoded.encoding == "utf-8"
+    assert decoded.problem == "declared cp1252 but bytes are valid utf-8; decoded as utf-8"
+    assert "Zürich" in decoded.text
+
+
+def test_utf8_invalid_in_declared_cp1252_is_reported() -> None:
+    body = '<html><head><meta charset="windows-1252"></head><body>“Zürich”</body></html>'
+    decoded = decode_html(body.encode("utf-8"))  # 0x9d is undefined in cp1252
+    assert decoded.encoding == "utf-8"
+    assert decoded.problem == "declared cp1252 but bytes are not valid cp1252; decoded as utf-8"
+    assert "“Zürich”" in decoded.text
+
+
+def test_undeclared_bytes_are_detected() -> None:
+    assert decode_html(b"<p>plain ascii</p>") == DecodedHtml("<p>plain ascii</p>", "utf-8", None)
+    decoded = decode_html("<p>Les élèves déjà là, à l’école</p>".encode("cp1252"))
+    assert decoded.text == "<p>Les élèves déjà là, à l’école</p>"
+    assert decoded.problem == "no charset declared; guessed cp1252"
+
+
+def test_bytes_use_http_encoding_argument() -> None:
+    html = (FIXTURES / "cp1252_declared.html").read_bytes().replace(b"windows-1252", b"x-unknown")
+    result = extract_article(html, URLS["cp1252_declared"], encoding="windows-1252")
+    assert "Après quarante-deux ans d’activité" in result["text"]
