@@ -130,10 +130,12 @@ def _parse_xml_feed(body: bytes, url: str) -> list[FeedEntry]:
         entries.append(
             FeedEntry(
                 url=link,
-                title=_clean(raw.get("title")),
-                published=from_struct_time(raw.get("published_parsed"))
-                or from_struct_time(raw.get("created_parsed")),
-                updated=from_struct_time(raw.get("updated_parsed")),
+                title=_entry_title(raw),
+                # dict.get, not raw.get: FeedParserDict would answer "updated" with
+                # the published date, inventing an update that never happened.
+                published=from_struct_time(dict.get(raw, "published_parsed"))
+                or from_struct_time(dict.get(raw, "created_parsed")),
+                updated=from_struct_time(dict.get(raw, "updated_parsed")),
                 feed_title=feed_title,
             )
         )
@@ -148,12 +150,23 @@ def _entry_link(raw: Any, feed_url: str) -> str | None:
         for link in raw.get("links", [])
         if link.get("rel", "alternate") == "alternate"
     ]
-    candidates.append(raw.get("id"))
     for candidate in candidates:
         absolute = _absolute_http(candidate, feed_url)
         if absolute is not None:
             return absolute
-    return None
+    return _already_absolute_http(raw.get("id"))
+
+
+def _entry_title(raw: Any) -> str | None:
+    """Plain-text title; Atom allows HTML titles, whose markup is not part of the words."""
+    title = raw.get("title")
+    detail = raw.get("title_detail") or {}
+    if isinstance(title, str) and "html" in str(detail.get("type", "")) and "<" in title:
+        try:
+            title = lxml.html.fragment_fromstring(title, create_parent="span").text_content()
+        except (etree.ParserError, ValueError):
+            pass
+    return _clean(title)
 
 
 def _is_truncated(exc: BaseException | None) -> bool:
@@ -190,7 +203,7 @@ def _parse_json_feed(body: bytes, url: str) -> list[FeedEntry]:
     for item in document["items"]:
         if not isinstance(item, dict):
             continue
-        link = _absolute_http(item.get("url"), base) or _absolute_http(item.get("id"), base)
+        link = _absolute_http(item.get("url"), base) or _already_absolute_http(item.get("id"))
         if link is None:
             continue
         entries.append(
@@ -216,6 +229,13 @@ def _absolute_http(value: Any, base: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return absolute
+
+
+def _already_absolute_http(value: Any) -> str | None:
+    """An id counts as a link only if it is itself a full http(s) URL, never joined."""
+    if isinstance(value, str) and urlsplit(value.strip()).scheme in ("http", "https"):
+        return _absolute_http(value, value.strip())
+    return None
 
 
 def _str_or_none(value: Any) -> str | None:
