@@ -115,6 +115,11 @@ def _decompress(body: bytes, url: str) -> bytes:
         raise SitemapError(
             f"sitemap at {url} inflates beyond {MAX_UNCOMPRESSED_BYTES} bytes; refusing it"
         )
+    if not inflater.eof:
+        if not data:
+            raise SitemapError(f"corrupt or truncated gzip sitemap at {url}")
+        # A cut-off download: the XML parser keeps the entries that are complete.
+        logger.warning("gzip sitemap %s is truncated; reading what arrived", url)
     return data
 
 
