@@ -207,7 +207,10 @@ def test_robots_disallowing_the_homepage_is_noted():
 
 def test_homepage_without_repeated_story_shapes_gives_no_pattern():
     home = "https://tiny.example.com/"
-    html = b'<html><body><nav><a href="/news/">News</a></nav><a href="/2024/01/02/only-one-story/">x</a></body></html>'
+    html = (
+        b'<html><body><nav><a href="/news/">News</a></nav>'
+        b'<a href="/2024/01/02/only-one-story/">x</a></body></html>'
+    )
     suggestion = learn_outlet(home, fetch=fake_fetch({home: (200, {}, html)}, []))
     assert suggestion.article_patterns == []
     assert suggestion.start_urls == [home, "https://tiny.example.com/news/"]

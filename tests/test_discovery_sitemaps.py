@@ -236,7 +236,8 @@ def test_window_boundary_and_naive_now():
     assert within_window(entry, 7, NOW)
     assert not within_window(entry, 6.9, NOW)
     assert within_window(entry, 7, NOW.replace(tzinfo=None))  # naive now = UTC
-    future = SitemapEntry(url="https://news.example/z", lastmod=(NOW + timedelta(days=3)).isoformat())
+    in_three_days = (NOW + timedelta(days=3)).isoformat()
+    future = SitemapEntry(url="https://news.example/z", lastmod=in_three_days)
     assert within_window(future, 1, NOW)
 
 

@@ -115,7 +115,8 @@ def learn_outlet(homepage_url: str, *, fetch: Fetch | None = None) -> OutletSugg
     if robots_txt and not Protego.parse(robots_txt).can_fetch(homepage_url, ROBOTS_AGENT):
         notes.append("robots.txt disallows the homepage for crawlers like ours")
     if not sitemaps:
-        sitemaps = [url for url in (origin + p for p in FALLBACK_SITEMAP_PATHS) if _is_sitemap(fetch, url)]
+        candidates = [origin + path for path in FALLBACK_SITEMAP_PATHS]
+        sitemaps = [url for url in candidates if _is_sitemap(fetch, url)]
     if not sitemaps:
         notes.append("no sitemaps declared in robots.txt or found at the usual places")
 
@@ -157,7 +158,8 @@ def outlet_toml(s: OutletSuggestion) -> str:
             f"# {pattern.regex} matched {pattern.matches} of {s.links_seen}"
             f" homepage links{_comment(example)}"
         )
-    lines.append(f"article_patterns = {_toml_array([p.regex for p in s.article_patterns], regex=True)}")
+    regexes = [p.regex for p in s.article_patterns]
+    lines.append(f"article_patterns = {_toml_array(regexes, regex=True)}")
     lines.append(f"deny_patterns = {_toml_array(s.deny_patterns, regex=True)}")
     return "\n".join(lines) + "\n"
 
@@ -185,7 +187,7 @@ class _Link:
 
 
 def learn_article_patterns(links: Iterable[_Link]) -> list[PatternSuggestion]:
-    """Group non-navigation links by path shape and turn frequent article-like shapes into regexes."""
+    """Group non-navigation links by path shape; frequent article-like shapes become regexes."""
     links = list(links)
     story_paths = _unique(link.path for link in links if not link.in_nav and link.path != "/")
     nav_paths = {link.path for link in links if link.in_nav}
@@ -265,7 +267,8 @@ def _segment_regex(kind: str, names: list[str], *, strict: bool) -> str:
     if kind == "number":
         return r"\d+"
     if kind in ("slug-id", "id-slug"):
-        seps = {m["sep"] for m in map((_SLUG_THEN_ID if kind == "slug-id" else _ID_THEN_SLUG).fullmatch, names)}
+        matcher = _SLUG_THEN_ID if kind == "slug-id" else _ID_THEN_SLUG
+        seps = {m["sep"] for m in map(matcher.fullmatch, names) if m}
         sep = _escape(seps.pop()) if len(seps) == 1 else "[-_]"
         return rf"[^/]+{sep}\d+" if kind == "slug-id" else rf"\d+{sep}[^/]+"
     if kind == "slug" and strict:
@@ -353,7 +356,8 @@ def _in_navigation(element: Any) -> bool:
             continue
         if ancestor.tag in ("nav", "header") or ancestor.get("role") == "navigation":
             return True
-        words = re.split(r"[^a-z0-9]+", f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower())
+        labels = f"{ancestor.get('class', '')} {ancestor.get('id', '')}".lower()
+        words = re.split(r"[^a-z0-9]+", labels)
         if _NAV_TOKENS.intersection(words):
             return True
     return False
@@ -471,7 +475,9 @@ def _toml_regex(value: str) -> str:
 
 
 def _toml_string(value: str) -> str:
-    escapes = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
+    escapes = {
+        '"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r",
+    }
     out = []
     for char in value:
         if char in escapes:

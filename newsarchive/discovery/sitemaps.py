@@ -158,7 +158,9 @@ def _parse_xml_sitemap(body: bytes, url: str) -> Sitemap:
     except etree.XMLSyntaxError as exc:
         if kind is None or not entries:
             raise SitemapError(f"malformed sitemap at {url}: {exc}") from exc
-        logger.warning("sitemap %s is malformed (%s); kept %d complete entries", url, exc, len(entries))
+        logger.warning(
+            "sitemap %s is malformed (%s); kept %d complete entries", url, exc, len(entries)
+        )
     if kind is None:
         raise SitemapError(f"not a sitemap at {url}")
     if kind == "index":
