@@ -157,6 +157,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from newsarchive.discovery.learn import LearnError, learn_outlet, outlet_toml
+
+    try:
+        suggestion = learn_outlet(args.url)
+    except LearnError as exc:
+        raise CommandError(str(exc)) from None
+    sys.stdout.write(outlet_toml(suggestion))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from newsarchive.demo.run import run_demo
 
@@ -192,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--to", type=int, metavar="M", help="newer version (default: the latest)")
     sub.add_argument("--format", choices=("text", "html", "json"), default="text")
     sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    sub = verb("discover", cmd_discover,
+               "read a homepage and its robots.txt; print a ready-to-paste [[outlet]] block")
+    sub.add_argument("url", help="the outlet's homepage")
     sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report")
     sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")
     return parser

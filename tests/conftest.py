@@ -85,6 +85,14 @@ class Crawler:
 
 @pytest.fixture
 def crawl(site: SiteServer, tmp_path: Path) -> Crawler:
+    """Crawls into the default store: a SQLite file in the data directory."""
     outlets = tmp_path / "outlets.toml"
     outlets.write_text(outlets_toml(site.base_url), encoding="utf-8")
     return Crawler(tmp_path / "data", outlets)
+
+
+@pytest.fixture
+def crawl_any_db(crawl: Crawler, db_url: str) -> Crawler:
+    """Crawls into SQLite, then (when configured) PostgreSQL: the production path."""
+    crawl.db_url = db_url
+    return crawl

@@ -49,7 +49,8 @@ def run_demo(data_dir: Path, *, keep_serving: bool = False) -> int:
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
     site = NewsSite(edition=1)
-    with SiteServer(site) as server:
+    # --serve uses the port that the project's outlets.toml names, so `scrapy crawl news` works too
+    with SiteServer(site, port=8765 if keep_serving else 0) as server:
         outlets = data_dir / "outlets.toml"
         outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
         print(f"Demo outlets served at {server.base_url}/ (config: {outlets})")
