@@ -372,7 +372,7 @@ def align_versions(old: VersionContent, new: VersionContent) -> list[SentenceSte
 _UPDATE_MARKER = re.compile(
     r"""^(?:
         updated?\s*(?:\#\s*\d+|\d+)?\s*(?:[:(\-]|at\b|on\b|\d{1,2}[:.]\d{2})
-      | editors?'?\s+note\b
+      | editor(?:'?s|s')?\s+note\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
