@@ -179,8 +179,17 @@ def split_sentences(paragraph: str) -> list[str]:
     ("William H. Seely") and dates ("Jan. 6") never end a sentence; "U.S." and "P.M."
     do only when a typical opener ("The", "He", ...) follows.
     """
-    text = paragraph.strip()
-    sentences: list[str] = []
+    return [chunk.strip() for chunk in _chunks(paragraph) if chunk.strip()]
+
+
+def _chunks(text: str) -> list[str]:
+    """Cut ``text`` into sentences that keep their surrounding whitespace.
+
+    The pieces concatenate back to ``text``; the comparable form is computed on them
+    unstripped, so mojibake spanning a sentence boundary (a garbled no-break space,
+    "\u00c2\u00a0") is repaired exactly as the fingerprint repairs it.
+    """
+    chunks: list[str] = []
     start = 0
     for match in _TERMINATOR.finditer(text):
         rest = text[match.end() :].lstrip()
@@ -189,14 +198,11 @@ def split_sentences(paragraph: str) -> list[str]:
             continue
         if not _ends_sentence(text[start : match.start()], match.group(), next_word):
             continue
-        sentence = text[start : match.end()].strip()
-        if sentence:
-            sentences.append(sentence)
-        start = match.end()
-    tail = text[start:].strip()
-    if tail:
-        sentences.append(tail)
-    return sentences
+        end = len(text) - len(rest)  # include the whitespace after the terminator
+        chunks.append(text[start:end])
+        start = end
+    chunks.append(text[start:])
+    return chunks
 
 
 def _ends_sentence(before: str, terminator: str, next_word: str) -> bool:
@@ -234,21 +240,17 @@ def _sentences(paragraphs: Iterable[str]) -> list[_Sentence]:
     result: list[_Sentence] = []
     for index, paragraph in enumerate(paragraphs):
         first = True
-        for text in split_sentences(paragraph or ""):
-            key = comparable(text)
-            if not key:  # punctuation or ornaments only ("***", "—"): not content
+        for chunk in _chunks(paragraph or ""):
+            key = comparable(chunk)
+            if not key:  # whitespace, punctuation or ornaments ("***", "—"): not content
                 continue
-            result.append(_Sentence(text, key, index, first))
+            result.append(_Sentence(chunk.strip(), key, index, first))
             first = False
     return result
 
 
 def _tokens(text_key: str) -> list[str]:
     return text_key.lower().split()
-
-
-def _similarity(a: _Sentence, b: _Sentence) -> float:
-    return SequenceMatcher(None, _tokens(a.key), _tokens(b.key), autojunk=False).ratio()
 
 
 @dataclass
@@ -266,9 +268,9 @@ class _Alignment:
 def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Alignment:
     old = _sentences(old_paragraphs)
     new = _sentences(new_paragraphs)
-    if " ".join(s.key for s in old) == " ".join(s.key for s in new):
-        # Same words in the same order: any difference is noise or a different split into
-        # sentences/paragraphs, exactly what the fingerprint ignores.
+    if comparable(" ".join(old_paragraphs)) == comparable(" ".join(new_paragraphs)):
+        # The fingerprint's own test: same words in the same order, so any difference is
+        # noise or a different split into sentences or paragraphs.
         steps = [SentenceStep("same", None, s.text, None, s.paragraph) for s in new]
         return _Alignment(old, new, steps, [], [], [], [], set(range(len(old))))
 
@@ -310,11 +312,18 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
     rest_old = [i for i in loose_old if i not in moved_old]
     rest_new = [j for j in loose_new if j not in moved_new]
     pairs: list[tuple[float, float, int, int]] = []
-    for i in rest_old:
-        for j in rest_new:
+    pair_matcher = SequenceMatcher(autojunk=False)
+    for j in rest_new:
+        pair_matcher.set_seq2(_tokens(new[j].key))  # difflib caches its analysis of seq2
+        for i in rest_old:
             same_place = block_of_old[i] == block_of_new[j]
             threshold = IN_PLACE_EDIT_SIMILARITY if same_place else EDIT_SIMILARITY
-            score = _similarity(old[i], new[j])
+            pair_matcher.set_seq1(_tokens(old[i].key))
+            if pair_matcher.real_quick_ratio() < threshold:
+                continue  # cheap upper bounds first: most pairs fail here
+            if pair_matcher.quick_ratio() < threshold:
+                continue
+            score = pair_matcher.ratio()
             if score >= threshold:
                 distance = abs(i / max(len(old), 1) - j / max(len(new), 1))
                 pairs.append((-score, distance, i, j))

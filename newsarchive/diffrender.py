@@ -71,7 +71,8 @@ def render_text(
     lines = [paint(_BOLD, "Changes: " + (", ".join(change.kinds) if change.kinds else "none"))]
     if change.headline is not None:
         lines.append("Headline:")
-        lines.extend(_edited_lines(change.headline["old"] or "", change.headline["new"] or "", color))
+        old_title, new_title = change.headline["old"] or "", change.headline["new"] or ""
+        lines.extend(_edited_lines(old_title, new_title, color))
     if "byline_changed" in change.kinds:
         lines.append(f"Byline: {old.byline or '-'} -> {new.byline or '-'}")
     if "dates_changed" in change.kinds:

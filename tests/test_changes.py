@@ -33,7 +33,9 @@ HOSPITAL = (
     "to a facility in Northgate."
 )
 FLOOR = "The hospital\u2019s ground floor took on about 1.5 meters of water \u2014 a record."
-CREST = "Forecasters expect the river to crest late Tuesday, before falling slowly through the week."
+CREST = (
+    "Forecasters expect the river to crest late Tuesday, before falling slowly through the week."
+)
 ROUTES = "Residents can find evacuation routes on the province\u2019s website."
 
 BASE = VersionContent(
@@ -63,7 +65,10 @@ def assert_no_change(old: VersionContent, new: VersionContent) -> None:
 
 
 def same_fingerprint(a: VersionContent, b: VersionContent) -> bool:
-    return fingerprint(a.title, a.byline, a.paragraphs) == fingerprint(b.title, b.byline, b.paragraphs)
+    def print_of(v: VersionContent) -> str:
+        return fingerprint(v.title, v.byline, v.paragraphs)
+
+    return print_of(a) == print_of(b)
 
 
 # ----------------------------------------------------------------- noise is not an edit
@@ -113,14 +118,28 @@ def test_punctuation_only_changes_are_not_edits_even_when_they_change_the_split(
     assert_no_change(BASE, new)
 
 
-def test_mojibake_is_not_an_edit():
-    def garble(text: str) -> str:
-        return text.encode("utf-8").decode("cp1252", errors="replace")
+def garble(text: str) -> str:
+    """UTF-8 read as Windows-1252: the usual mojibake ("\u00e2\u20ac\u2122" for "\u2019")."""
+    return text.encode("utf-8").decode("cp1252", errors="replace")
 
+
+def test_mojibake_is_not_an_edit():
     new = replace(BASE, paragraphs=tuple(garble(p) for p in BASE.paragraphs))
     assert "\u00e2\u20ac\u2122" in new.paragraphs[3]  # the classic "â€™"
     assert same_fingerprint(BASE, new)
     assert_no_change(BASE, new)
+
+
+def test_mojibake_at_a_sentence_boundary_does_not_hide_behind_a_real_edit():
+    # A no-break space after a full stop, garbled to "\u00c2\u00a0", straddles the
+    # boundary between two sentences; only the real edit may be reported.
+    old = with_paragraphs(LEDE, f"{TOLL}\u00a0{INJURED}\u00a0", *BASE.paragraphs[2:])
+    garbled = [garble(p) for p in old.paragraphs]
+    garbled[4] = garbled[4].replace("late Tuesday", "early Wednesday")
+    change = compare_versions(old, with_paragraphs(*garbled))
+    assert change.kinds == ["correction", "edited"]  # two words swapped: a small substitution
+    assert [e["old"] for e in change.edited] == [CREST]
+    assert (change.added, change.removed) == ([], [])
 
 
 def test_paragraph_regrouping_is_not_an_edit():
@@ -251,7 +270,9 @@ def test_headline_softened():
 
 
 def test_headline_typography_only_is_no_change():
-    assert_no_change(replace(BASE, title="Eastbrook\u2019s flood"), replace(BASE, title="Eastbrook's flood"))
+    assert_no_change(
+        replace(BASE, title="Eastbrook\u2019s flood"), replace(BASE, title="Eastbrook's flood")
+    )
 
 
 def test_changed_figure_is_an_edit_and_a_correction():
@@ -335,7 +356,9 @@ def test_change_record_round_trips_through_json():
     new = replace(
         BASE,
         title="Floods hit Eastbrook",
-        paragraphs=(UPDATE_TOP, LEDE, f"{new_toll} {INJURED}", BASE.paragraphs[4], *BASE.paragraphs[2:3]),
+        paragraphs=(
+            UPDATE_TOP, LEDE, f"{new_toll} {INJURED}", BASE.paragraphs[4], BASE.paragraphs[2]
+        ),
     )
     change = compare_versions(BASE, new)
     assert change.added and change.removed and change.edited and change.moved and change.headline
@@ -356,7 +379,8 @@ def test_empty_record_round_trips():
     ("paragraph", "expected"),
     [
         (
-            "Marine Gen. William H. Seely III wrote to the ministry. The U.S. Army declined to comment.",
+            "Marine Gen. William H. Seely III wrote to the ministry. "
+            "The U.S. Army declined to comment.",
             ["Marine Gen. William H. Seely III wrote to the ministry.",
              "The U.S. Army declined to comment."],
         ),
@@ -366,7 +390,10 @@ def test_empty_record_round_trips():
         ),
         (
             "Update # 2 \u2014 4:34 P.M.: Dr. Lee said output fell 3.5 percent. No. 7 is next.",
-            ["Update # 2 \u2014 4:34 P.M.: Dr. Lee said output fell 3.5 percent.", "No. 7 is next."],
+            [
+                "Update # 2 \u2014 4:34 P.M.: Dr. Lee said output fell 3.5 percent.",
+                "No. 7 is next.",
+            ],
         ),
         (
             "\u201cIs it over?\u201d he asked. She said \u201cIt is.\u201d Then she left!",
