@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from difflib import SequenceMatcher
 from typing import Literal
 
@@ -128,6 +128,7 @@ class ChangeRecord:
         )
 
     def __bool__(self) -> bool:
+        """False when nothing changed, so callers can write ``if change:``."""
         return bool(self.kinds)
 
 
@@ -418,21 +419,20 @@ def is_small_substitution(old_sentence: str, new_sentence: str) -> bool:
 
 
 def _instant(value: str | None) -> datetime | str | None:
-    if not value:
+    """An aware UTC datetime, so "Z" and "+00:00" spellings compare equal."""
+    if not value or not value.strip():
         return None
     try:
-        return datetime.fromisoformat(value.strip())
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        return value.strip()
+        return value.strip()  # unparsable: compare the text
+    if parsed.tzinfo is None:  # naive values are UTC by contract
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _dates_differ(a: str | None, b: str | None) -> bool:
-    x, y = _instant(a), _instant(b)
-    if isinstance(x, datetime) and isinstance(y, datetime):
-        if (x.tzinfo is None) != (y.tzinfo is None):  # naive values are UTC by contract
-            x, y = x.replace(tzinfo=None), y.replace(tzinfo=None)
-        return x != y
-    return x != y
+    return _instant(a) != _instant(b)
 
 
 def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
@@ -465,8 +465,11 @@ def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
             kinds.add("latest_line")
         if _starts_with(_CORRECTION_NOTE, s.text):
             kinds.add("correction")
-    if any(is_small_substitution(al.old[i].text, al.new[j].text) for i, j in al.edited):
-        kinds.add("correction")
+    for i, j in al.edited:
+        if is_small_substitution(al.old[i].text, al.new[j].text):
+            kinds.add("correction")
+        if al.new[j].first_in_paragraph and _starts_with(_LATEST_MARKER, al.new[j].text):
+            kinds.add("latest_line")  # a "LATEST:" line rewritten in place is a new one
 
     removed_set = set(al.removed)
     by_paragraph: dict[int, list[int]] = {}

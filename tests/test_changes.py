@@ -226,6 +226,15 @@ def test_correction_note(note):
     assert change.added == [note]
 
 
+def test_latest_line_replaced_in_place():
+    before = "LATEST: Evacuation order extended to Northgate"
+    line = "LATEST: Evacuation order extended to Northgate and Westmere"
+    old = with_paragraphs(LEDE, before, *BASE.paragraphs[1:])
+    change = compare_versions(old, with_paragraphs(LEDE, line, *BASE.paragraphs[1:]))
+    assert change.kinds == ["edited", "latest_line"]
+    assert change.edited == [{"old": before, "new": line}]
+
+
 def test_added_sentence_inside_a_paragraph():
     extra = "Officials said the figure could rise."
     new = with_paragraphs(LEDE, f"{TOLL} {extra} {INJURED}", *BASE.paragraphs[2:])
@@ -322,8 +331,16 @@ def test_dates_changed():
     assert change.kinds == ["dates_changed"]
 
 
-def test_same_instant_written_differently_is_not_a_date_change():
-    assert_no_change(BASE, replace(BASE, published="2024-04-22T14:05:00+00:00"))
+@pytest.mark.parametrize(
+    "published", ["2024-04-22T14:05:00+00:00", "2024-04-22T16:05:00+02:00", "2024-04-22T14:05:00"]
+)
+def test_same_instant_written_differently_is_not_a_date_change(published):
+    assert_no_change(BASE, replace(BASE, published=published))
+
+
+def test_date_appearing_is_a_date_change():
+    no_modified = replace(BASE, modified=None)
+    assert compare_versions(no_modified, BASE).kinds == ["dates_changed"]
 
 
 def test_several_kinds_together():
