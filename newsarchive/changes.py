@@ -263,7 +263,6 @@ class _Alignment:
     removed: list[int]  # indexes into old
     edited: list[tuple[int, int]]  # (old index, new index), in new order
     moved: list[tuple[int, int]]
-    kept_old: set[int]  # old indexes that survive unchanged (same or moved)
 
 
 def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Alignment:
@@ -273,7 +272,7 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
         # The fingerprint's own test: same words in the same order, so any difference is
         # noise or a different split into sentences or paragraphs.
         steps = [SentenceStep("same", None, s.text, None, s.paragraph) for s in new]
-        return _Alignment(old, new, steps, [], [], [], [], set(range(len(old))))
+        return _Alignment(old, new, steps, [], [], [], [])
 
     matcher = SequenceMatcher(None, [s.key for s in old], [s.key for s in new], autojunk=False)
     opcodes = matcher.get_opcodes()
@@ -335,10 +334,11 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
             edited_new[j] = i
             paired_old.add(i)
 
+    gone_elsewhere = moved_old | paired_old
     steps: list[SentenceStep] = []
     for tag, i1, i2, j1, j2 in opcodes:
         for i in range(i1, i2):
-            if tag != "equal" and i in block_of_old and i not in moved_old | paired_old:
+            if tag != "equal" and i in block_of_old and i not in gone_elsewhere:
                 steps.append(SentenceStep("removed", old[i].text, None, old[i].paragraph, None))
         for j in range(j1, j2):
             s = new[j]
@@ -354,9 +354,8 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
             else:
                 steps.append(SentenceStep("added", None, s.text, None, s.paragraph))
 
-    removed = [i for i in loose_old if i not in moved_old and i not in paired_old]
+    removed = [i for i in loose_old if i not in gone_elsewhere]
     added = [j for j in loose_new if j not in moved_new and j not in edited_new]
-    kept_old = set(same_new.values()) | moved_old
     return _Alignment(
         old,
         new,
@@ -365,7 +364,6 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
         removed=removed,
         edited=sorted(((i, j) for j, i in edited_new.items()), key=lambda p: p[1]),
         moved=sorted(((i, j) for j, i in moved_new.items()), key=lambda p: p[1]),
-        kept_old=kept_old,
     )
 
 
