@@ -191,10 +191,15 @@ def render_html(
 
 
 def _meta_value(value: object) -> str:
+    """Escaped cell text; lists become lines and nested dicts "key: value" lines."""
     if value is None:
         return ""
+    if isinstance(value, dict):
+        return "<br>".join(
+            f"{html.escape(str(k))}: {_meta_value(v)}" for k, v in value.items() if v is not None
+        )
     if isinstance(value, list | tuple | set):
-        return "<br>".join(html.escape(str(v)) for v in value)
+        return "<br>".join(_meta_value(v) for v in value)
     return html.escape(str(value))
 
 

@@ -32,6 +32,7 @@ META = {
     "versions": "1 \u2192 2",
     "captured": ["2024-05-03T06:10:00Z", "2024-05-03T17:05:00Z"],
     "warc_record_ids": ["<urn:uuid:1111>", "<urn:uuid:2222>"],
+    "to": {"version": 2, "warc": {"file": "a.warc.gz", "record_id": "<urn:uuid:2222>"}},
 }
 
 
@@ -138,5 +139,6 @@ def test_html_is_standalone_with_meta_kinds_and_word_level_marks():
         assert f"<li>{kind}</li>" in page
     assert "<th>url</th><td>https://news.example/harlow-mill-fire</td>" in page
     assert "&lt;urn:uuid:1111&gt;<br>&lt;urn:uuid:2222&gt;" in page
+    assert "version: 2<br>warc: file: a.warc.gz<br>record_id: &lt;urn:uuid:2222&gt;" in page
     assert f"<del>{SENTENCES[5]}</del>" in page  # the removed last paragraph is still shown
     assert "<ins>Update # 1 \u2014 5:02 P.M.: The fire service said" in page
