@@ -10,7 +10,7 @@ from pathlib import Path
 from warcio.utils import Digester
 
 from newsarchive.warc import list_warcs, read_cdxj, read_record, verify_warc
-from newsarchive.warc.writer import FIDELITY_STATEMENT, payload_digest
+from newsarchive.warc.writer import FIDELITY_STATEMENT, METADATA_URI_PREFIX, payload_digest
 from tests.warc_support import site
 from tests.warc_support.fixtures import (  # noqa: F401 - fixture
     TwoCrawls,
@@ -176,6 +176,7 @@ def test_metadata_record_beside_article(two_crawls: TwoCrawls) -> None:
     records = _records(two_crawls.files1[0])
     resp = _one(records, "response", "/page?x=1&y=two")
     meta = _one(records, "metadata", "/page?x=1&y=two")
+    assert meta.headers["WARC-Target-URI"] == METADATA_URI_PREFIX + resp.headers["WARC-Target-URI"]
     assert meta.headers["Content-Type"] == "application/json"
     assert meta.headers["WARC-Concurrent-To"] == resp.headers["WARC-Record-ID"]
     assert meta.headers["WARC-Date"] == resp.headers["WARC-Date"]

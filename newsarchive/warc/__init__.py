@@ -24,6 +24,7 @@ from newsarchive.warc.repair import (
 from newsarchive.warc.revisits import MemoryAndIndexLookup, Original, RevisitLookup
 from newsarchive.warc.writer import (
     FIDELITY_STATEMENT,
+    METADATA_URI_PREFIX,
     RevisitTarget,
     RollingWarcWriter,
     WarcPointer,
@@ -33,6 +34,7 @@ from newsarchive.warc.writer import (
 
 __all__ = [
     "FIDELITY_STATEMENT",
+    "METADATA_URI_PREFIX",
     "ArchivedRecord",
     "MemoryAndIndexLookup",
     "Original",

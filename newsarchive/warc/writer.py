@@ -43,6 +43,11 @@ from warcio.warcwriter import WARCWriter
 import newsarchive
 
 OPEN_SUFFIX = ".open"
+# Metadata records get ``urn:newsarchive:metadata:<article url>`` as WARC-Target-URI (the
+# ``urn:<kind>:<url>`` convention of Webrecorder's ``urn:pageinfo:`` records). With the bare
+# article URL, pywb indexes the JSON record under the page's URL and timestamp and replays
+# it *instead of the page*; the prefix keeps it findable by URL without shadowing replay.
+METADATA_URI_PREFIX = "urn:newsarchive:metadata:"
 WARC_SUFFIX = ".warc.gz"
 DEFAULT_MAX_SIZE = 1_000_000_000
 
@@ -355,7 +360,10 @@ class RollingWarcWriter:
         fetched_at: datetime,
         concurrent_to: str | None = None,
     ) -> WarcPointer:
-        """Write a ``metadata`` record (``application/json``) describing a capture."""
+        """Write a ``metadata`` record (``application/json``) describing a capture of ``url``.
+
+        Its WARC-Target-URI is ``METADATA_URI_PREFIX + url`` (see the constant for why).
+        """
         with self._lock:
             self._roll_if_needed()
             assert self._warc is not None
@@ -364,7 +372,7 @@ class RollingWarcWriter:
             if concurrent_to:
                 headers["WARC-Concurrent-To"] = concurrent_to
             record = self._warc.create_warc_record(
-                url,
+                METADATA_URI_PREFIX + url,
                 "metadata",
                 payload=io.BytesIO(data),
                 length=len(data),
