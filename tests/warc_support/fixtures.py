@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def two_crawls(tmp_path_factory: pytest.TempPathFactory):
     with LocalSite() as site:
         rows1, stats1 = run_crawl(site.base, warc_dir, root / "crawl1.jsonl", SITE_PATHS)
         files1 = sorted(warc_dir.glob("*.warc.gz"))
+        # Replay addresses captures by 14-digit timestamp: start crawl 2 in a later second.
+        time.sleep(1.05 - (time.time() % 1))
         rows2, stats2 = run_crawl(site.base, warc_dir, root / "crawl2.jsonl", SITE_PATHS)
         files2 = sorted(set(warc_dir.glob("*.warc.gz")) - set(files1))
         yield TwoCrawls(site.base, warc_dir, rows1, stats1, rows2, stats2, files1, files2)
