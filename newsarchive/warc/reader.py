@@ -7,6 +7,8 @@ from typing import NamedTuple
 
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive.warc.writer import OPEN_SUFFIX
+
 
 class ArchivedRecord(NamedTuple):
     warc_headers: list[tuple[str, str]]
@@ -23,8 +25,11 @@ def read_record(path: str | os.PathLike[str], offset: int) -> ArchivedRecord:
     """Parse the record whose gzip member starts at ``offset``.
 
     Raises ``ValueError`` if no record starts there (e.g. a pointer whose record was lost
-    in a crash and cut off by repair).
+    in a crash and cut off by repair). Pointers always name the closed file; while a crawl is
+    still writing it, the ``.open`` file is read instead.
     """
+    if not os.path.exists(path) and os.path.exists(os.fspath(path) + OPEN_SUFFIX):
+        path = os.fspath(path) + OPEN_SUFFIX
     with open(path, "rb") as fh:
         fh.seek(offset)
         try:
