@@ -1,0 +1,232 @@
+"""Downloader middleware that archives every HTTP exchange into WARC files.
+
+Place it at priority 950: on the way back it is the first middleware to see a response, i.e.
+before HttpCompressionMiddleware (590) decompresses the body and before RedirectMiddleware
+(600) or RetryMiddleware (550) replace it. So every redirect hop, every 4xx/5xx, robots.txt
+and the compressed body bytes are archived as received. On the way out it is the last to see
+the request, so the request headers it records are the ones handed to the HTTP client.
+
+    DOWNLOADER_MIDDLEWARES = {"newsarchive.middlewares.warc.WarcCaptureMiddleware": 950}
+
+Settings: WARC_ENABLED (True), WARC_DIR ("data/warc"), WARC_PREFIX ("newsarchive"),
+WARC_MAX_SIZE (1_000_000_000), WARC_OPERATOR, WARC_DESCRIPTION.
+
+Request meta: ``dont_archive`` skips an exchange; ``newsarchive_fetched_at`` (aware datetime)
+may be set by the caller and becomes the WARC-Date; after the response the middleware sets
+``newsarchive_fetched_at`` and ``warc`` (pointer dict) for the pipelines.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urldefrag, urlsplit
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from newsarchive.warc.index import index_directory
+from newsarchive.warc.repair import repair_directory
+from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original
+from newsarchive.warc.writer import (
+    HeaderList,
+    RevisitTarget,
+    RollingWarcWriter,
+    WarcPointer,
+    payload_digest,
+    reason_phrase,
+    warc_date,
+)
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+FETCHED_AT_KEY = "newsarchive_fetched_at"
+WARC_META_KEY = "warc"
+_STAMPED_KEY = "_newsarchive_warc_stamped"  # fetched_at in meta was set for an earlier hop
+
+_middlewares: weakref.WeakKeyDictionary[Crawler, WarcCaptureMiddleware] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def get_middleware(crawler: Crawler) -> WarcCaptureMiddleware | None:
+    """The WARC middleware of this crawler (for pipelines writing metadata records)."""
+    return _middlewares.get(crawler)
+
+
+def get_writer(crawler: Crawler) -> RollingWarcWriter | None:
+    """The writer shared by this crawler's middleware, or None if archiving is off."""
+    mw = _middlewares.get(crawler)
+    return mw.writer if mw else None
+
+
+class WarcCaptureMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        if not settings.getbool("WARC_ENABLED", True):
+            raise NotConfigured("WARC_ENABLED is off")
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.directory: str = settings.get("WARC_DIR", "data/warc")
+        self.prefix: str = settings.get("WARC_PREFIX", "newsarchive")
+        self.max_size: int = settings.getint("WARC_MAX_SIZE", 1_000_000_000)
+        self.operator: str = settings.get("WARC_OPERATOR", "") or ""
+        self.description: str = settings.get("WARC_DESCRIPTION", "") or ""
+        self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
+        self.user_agent: str = settings.get("USER_AGENT", "") or ""
+        self.writer: RollingWarcWriter | None = None
+        #: Replaceable: any object with ``lookup(url, payload_digest)``.
+        self.revisit_lookup: RevisitLookup = MemoryAndIndexLookup(self.directory)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcCaptureMiddleware:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        _middlewares[crawler] = mw
+        return mw
+
+    # ------------------------------------------------------------- lifecycle
+    def open_writer(self) -> RollingWarcWriter:
+        """Repair files a crashed run left behind, then start a writer (idempotent)."""
+        if self.writer is None:
+            for action in repair_directory(self.directory):
+                logger.warning("WARC repair: %s", action)
+                self.stats.inc_value(f"warc/repair/{action.action}")
+            self.writer = RollingWarcWriter(
+                self.directory,
+                self.prefix,
+                self.max_size,
+                operator=self.operator,
+                description=self.description,
+                robots=self.robots,
+                extra_info={"http-header-user-agent": self.user_agent},
+            )
+        return self.writer
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.open_writer()
+
+    def spider_closed(self, spider: Spider) -> None:
+        if self.writer is None:
+            return
+        self.writer.close()
+        for path in index_directory(self.directory):
+            logger.info("WARC indexed: %s", path)
+
+    # ------------------------------------------------------------ middleware
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        meta = request.meta
+        # A meta copied from an earlier hop (redirect, retry) carries that hop's time.
+        if meta.get(_STAMPED_KEY) or not isinstance(meta.get(FETCHED_AT_KEY), datetime):
+            meta[FETCHED_AT_KEY] = datetime.now(UTC)
+        meta[_STAMPED_KEY] = True
+        return None
+
+    def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Response:
+        if not self._should_archive(request, response):
+            return response
+        fetched_at = request.meta.get(FETCHED_AT_KEY)
+        if not isinstance(fetched_at, datetime):
+            fetched_at = datetime.now(UTC)
+        if fetched_at.tzinfo is None:
+            fetched_at = fetched_at.replace(tzinfo=UTC)
+        writer = self.open_writer()
+        url = urldefrag(response.url)[0]
+        body = response.body
+        digest = payload_digest(body)
+        original = None
+        if body:  # a revisit of an empty payload saves nothing and confuses replay
+            original = as_original(self.revisit_lookup.lookup(url, digest))
+        protocol = response.protocol or "HTTP/1.1"
+        status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
+        response_ptr, _ = writer.write_exchange(
+            url=url,
+            fetched_at=fetched_at,
+            request_line=self._request_line(request, protocol),
+            request_headers=self._request_headers(request),
+            request_body=request.body or b"",
+            status_line=status_line,
+            response_headers=_header_list(response.headers),
+            body=body,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            revisit_of=RevisitTarget(*original) if original else None,
+            truncated="disconnect" if "dataloss" in response.flags else None,
+        )
+        if original is None and body:
+            remember = getattr(self.revisit_lookup, "remember", None)
+            if remember is not None:
+                remember(url, digest, response_ptr.record_id, warc_date(fetched_at))
+        self.stats.inc_value("warc/records", 2)
+        if original is not None:
+            self.stats.inc_value("warc/revisits")
+        self.stats.inc_value("warc/bytes", len(body))
+        request.meta[FETCHED_AT_KEY] = fetched_at
+        request.meta[WARC_META_KEY] = {
+            "filename": response_ptr.filename,
+            "offset": response_ptr.offset,
+            "length": response_ptr.length,
+            "record_id": response_ptr.record_id,
+            "date": fetched_at,
+            "revisit": original is not None,
+            "payload_digest": digest,
+        }
+        return response
+
+    def write_metadata(
+        self, response_meta_warc: dict[str, Any], url: str, payload: dict[str, Any]
+    ) -> WarcPointer:
+        """Write a metadata record concurrent to the response described by ``meta["warc"]``."""
+        writer = self.open_writer()
+        date = response_meta_warc.get("date") or datetime.now(UTC)
+        pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
+        self.stats.inc_value("warc/records")
+        return pointer
+
+    # --------------------------------------------------------------- helpers
+    @staticmethod
+    def _should_archive(request: Request, response: Response) -> bool:
+        if request.meta.get("dont_archive"):
+            return False
+        if "cached" in response.flags:  # served by HttpCacheMiddleware: not a fetch
+            return False
+        return urlsplit(response.url).scheme in ("http", "https")
+
+    @staticmethod
+    def _request_line(request: Request, protocol: str) -> str:
+        parts = urlsplit(urldefrag(request.url)[0])
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        if not protocol.startswith("HTTP/1"):
+            protocol = "HTTP/1.1"
+        return f"{request.method} {target} {protocol}"
+
+    @staticmethod
+    def _request_headers(request: Request) -> HeaderList:
+        """Headers as handed to the client, plus those the client adds (Host, length)."""
+        headers = _header_list(request.headers)
+        names = {k.lower() for k, _ in headers}
+        extra: HeaderList = []
+        if b"host" not in names:
+            host = urlsplit(request.url).netloc.rpartition("@")[2]  # already IDNA-encoded
+            extra.append((b"Host", host.encode("ascii", "replace")))
+        if request.body and b"content-length" not in names:
+            extra.append((b"Content-Length", str(len(request.body)).encode()))
+        return extra + headers
+
+
+def _header_list(headers: Any) -> HeaderList:
+    out: HeaderList = []
+    for key in headers:
+        for value in headers.getlist(key):
+            out.append((bytes(key), bytes(value)))
+    return out
