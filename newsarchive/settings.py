@@ -48,7 +48,7 @@ HTTPCACHE_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Both sit next to the downloader so they see every response as the server sent it:
     # each redirect hop, errors, compressed bodies. 950 runs first on the way back.
-    # "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,  # TEMP until warc lands
+    "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,
     "newsarchive.middlewares.capture.CaptureLogMiddleware": 940,
 }
 EXTENSIONS = {
