@@ -18,6 +18,12 @@ NEWSARCHIVE_DATA_DIR = os.environ.get("NEWSARCHIVE_DATA_DIR", "data")
 NEWSARCHIVE_OUTLETS = os.environ.get("NEWSARCHIVE_OUTLETS", "outlets.toml")
 # Any SQLAlchemy URL; empty means a SQLite file in NEWSARCHIVE_DATA_DIR.
 NEWSARCHIVE_DB_URL = os.environ.get("NEWSARCHIVE_DB_URL", "")
+# WARC files; empty means <NEWSARCHIVE_DATA_DIR>/warc.
+WARC_DIR = os.environ.get("NEWSARCHIVE_WARC_DIR", "")
+WARC_PREFIX = "newsarchive"
+WARC_MAX_SIZE = 1_000_000_000
+WARC_OPERATOR = os.environ.get("NEWSARCHIVE_OPERATOR", "")
+WARC_DESCRIPTION = "newsarchive crawl of the outlets in NEWSARCHIVE_OUTLETS"
 NEWSARCHIVE_CONTACT_URL = os.environ.get(
     "NEWSARCHIVE_CONTACT_URL", "https://github.com/newsarchive/newsarchive"
 )

@@ -28,6 +28,7 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import repair_directory
 from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original
@@ -73,7 +74,7 @@ class WarcCaptureMiddleware:
             raise NotConfigured("WARC_ENABLED is off")
         self.crawler = crawler
         self.stats = crawler.stats
-        self.directory: str = settings.get("WARC_DIR", "data/warc")
+        self.directory: str = warc_dir_from(settings)
         self.prefix: str = settings.get("WARC_PREFIX", "newsarchive")
         self.max_size: int = settings.getint("WARC_MAX_SIZE", 1_000_000_000)
         self.operator: str = settings.get("WARC_OPERATOR", "") or ""

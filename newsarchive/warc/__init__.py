@@ -57,5 +57,11 @@ __all__ = [
     "scan_members",
     "verify_warc",
     "warc_date",
+    "warc_dir_from",
     "write_cdxj",
 ]
+
+
+def warc_dir_from(settings: Any) -> str:
+    """The WARC directory a Scrapy-settings-like mapping asks for (default: <data dir>/warc)."""
+    return settings.get("WARC_DIR") or os.path.join(settings.get("NEWSARCHIVE_DATA_DIR") or "data", "warc")
