@@ -3,6 +3,9 @@
 See the README section "For archivists" for file naming, record types and fidelity limits.
 """
 
+import os
+from typing import Any
+
 from newsarchive.warc.index import (
     WarcFileInfo,
     closed_warcs,
