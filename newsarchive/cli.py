@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,15 @@ def open_session(args: argparse.Namespace) -> Session:
     from newsarchive.db.engine import db_url_from, open_database
 
     return open_database(db_url_from(project_settings(args)))()
+
+
+def parse_when(text: str) -> datetime:
+    """An ISO date or datetime from the command line; naive means UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _when(value: Any) -> str:
@@ -168,6 +178,95 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def _file_time(name: str) -> datetime | None:
+    """The UTC time in a WARC file name (``PREFIX-YYYYMMDDhhmmss...-SERIAL-HOST-PID``)."""
+    for part in name.split("-"):
+        if len(part) >= 14 and part[:14].isdigit():
+            return datetime.strptime(part[:14], "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    return None
+
+
+def cmd_warcs(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from newsarchive.db import store
+    from newsarchive.db.models import Capture, Outlet
+    from newsarchive.warc import index_directory, list_warcs, repair_directory, warc_dir_from
+
+    directory = warc_dir_from(project_settings(args))
+    if args.repair:
+        actions = repair_directory(directory)
+        with open_session(args) as session, session.begin():
+            lost = store.mark_lost_records(session, actions)
+        index_directory(directory)
+        for action in actions:
+            print(f"{action.action}: {action.closed_path or action.open_path} "
+                  f"({action.records_kept} records, {action.kept_size} of {action.original_size} bytes kept)")
+        print(f"repaired {len(actions)} open file(s); {lost} capture(s) marked as lost")
+    files = list_warcs(directory)
+    if args.since:
+        files = [f for f in files if (_file_time(f.name) or args.since) >= args.since]
+    if args.outlet:
+        with open_session(args) as session:
+            names = set(session.scalars(select(Capture.warc_filename).join(Outlet)
+                                        .where(Outlet.name == args.outlet).distinct()))
+        files = [f for f in files if f.name in names]
+    if not files:
+        print(f"no closed WARC files in {directory}" + (" matching the filters" if args.since or args.outlet else ""))
+        return 0
+    print(f"{'SIZE':>12} {'RECORDS':>8}  FILE")
+    for info in files:
+        print(f"{info.size:>12} {info.records:>8}  {info.path}")
+    print(f"{sum(f.size for f in files):>12} {sum(f.records for f in files):>8}  total, {len(files)} file(s)")
+    return 0
+
+
+def cmd_record(args: argparse.Namespace) -> int:
+    import gzip
+    import os
+
+    from sqlalchemy import select
+
+    from newsarchive.db import store
+    from newsarchive.db.models import Capture
+    from newsarchive.warc import read_record, warc_dir_from
+
+    directory = warc_dir_from(project_settings(args))
+    with open_session(args) as session:
+        article = store.find_article(session, args.url)
+        query = select(Capture).where(Capture.warc_record_id.is_not(None), Capture.warc_lost.is_(False))
+        query = query.where((Capture.article_id == article.id) if article else (Capture.url == args.url))
+        captures = session.scalars(query).all()
+        if not captures:
+            raise CommandError(f"no archived capture of {args.url}")
+        at = args.at or datetime.now(UTC)
+        capture = min(captures, key=lambda c: abs((c.fetched_at - at).total_seconds()))
+        record = read_record(os.path.join(directory, capture.warc_filename), capture.warc_offset)
+        origin = ""
+        if capture.warc_revisit:  # the bytes live in the original record it refers to
+            original = session.scalar(select(Capture).where(
+                Capture.warc_record_id == record.header("WARC-Refers-To")))
+            if original is None:
+                raise CommandError(f"revisit {capture.warc_record_id} refers to a record not in the database")
+            body = read_record(os.path.join(directory, original.warc_filename), original.warc_offset).body
+            origin = f", payload from {original.warc_record_id} ({original.fetched_at.isoformat()})"
+        else:
+            body = record.body
+    print(f"# {capture.url} captured {capture.fetched_at.isoformat()} -> "
+          f"{capture.warc_filename} @ {capture.warc_offset} {capture.warc_record_id}{origin}", file=sys.stderr)
+    encoding = next((v for k, v in record.http_headers if k.lower() == "content-encoding"), "")
+    if encoding.lower() == "gzip" and not args.raw:
+        body = gzip.decompress(body)
+        print("# body shown decompressed (archived gzip-encoded; --raw for the bytes)", file=sys.stderr)
+    out = sys.stdout.buffer
+    out.write((record.http_status_line or "").encode("latin-1") + b"\r\n")
+    for name, value in record.http_headers:
+        out.write(f"{name}: {value}\r\n".encode("latin-1", "replace"))
+    out.write(b"\r\n" + body)
+    out.flush()
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from newsarchive.demo.run import run_demo
 
@@ -206,6 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = verb("discover", cmd_discover,
                "read a homepage and its robots.txt; print a ready-to-paste [[outlet]] block")
     sub.add_argument("url", help="the outlet's homepage")
+    sub = verb("warcs", cmd_warcs, "list closed WARC files with sizes and record counts")
+    sub.add_argument("--since", type=parse_when, metavar="T", help="only files opened at or after T")
+    sub.add_argument("--outlet", help="only files holding captures of this outlet")
+    sub.add_argument("--repair", action="store_true",
+                     help="first cut crashed .open files back to their last complete record")
+    sub = verb("record", cmd_record, "print the archived HTTP response of a capture")
+    sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
+    sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
+    sub.add_argument("--raw", action="store_true", help="print a gzip-encoded body as archived")
     sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report")
     sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")
     return parser

@@ -9,10 +9,12 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from sqlalchemy.exc import IntegrityError
 
+from newsarchive import __version__
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import Capture
 from newsarchive.items import ArticleGoneItem, ArticleItem
+from newsarchive.middlewares.warc import get_middleware
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +64,26 @@ class StoragePipeline:
                                             content=content, fetched_at=fetched_at, capture=capture,
                                             source=item.source)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
+            fingerprint = recorded.version.fingerprint
+        self._write_metadata(item, recorded.outcome, seq, fingerprint)
         self.stats.inc_value(f"newsarchive/{recorded.outcome}")
         self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
         if recorded.outcome == "new_version":
             logger.info("new version %d of %s: %s", seq, item.canonical_url, ", ".join(kinds) or "-")
+
+    def _write_metadata(self, item: ArticleItem, outcome: str, seq: int, fingerprint: str) -> None:
+        """A WARC metadata record beside the article's response: the archive alone can
+        rebuild the database from it (what was extracted, which version it is)."""
+        archive = get_middleware(self.crawler)
+        if archive is None or not item.warc:
+            return
+        payload = {
+            "newsarchive": __version__, "outlet": item.outlet, "canonical_url": item.canonical_url,
+            "capture_id": item.capture_id, "version": seq, "outcome": outcome,
+            "fingerprint": fingerprint, "source": item.source, "discovery": item.discovery,
+            **{k: getattr(item, k) for k in store.CONTENT_FIELDS},
+        }
+        archive.write_metadata(item.warc, item.url, payload)
 
     def _store_gone(self, item: ArticleGoneItem) -> None:
         with self.sessions.begin() as session:

@@ -6,11 +6,13 @@ so the same rules serve the crawl pipeline, the CLI and the tests.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -201,6 +203,22 @@ def find_earlier_payload(session: Session, url: str, payload_digest: str) -> Cap
         .order_by(Capture.fetched_at)
         .limit(1)
     )
+
+
+def mark_lost_records(session: Session, repairs: Iterable[Any]) -> int:
+    """Flag captures whose WARC record a crash repair had to cut off; return how many."""
+    lost = 0
+    for action in repairs:
+        if action.action not in ("truncated", "removed"):
+            continue
+        name = os.path.basename(action.closed_path or action.open_path.removesuffix(".open"))
+        result = session.execute(
+            update(Capture)
+            .where(Capture.warc_filename == name, Capture.warc_offset >= action.kept_size)
+            .values(warc_lost=True)
+        )
+        lost += result.rowcount or 0
+    return lost
 
 
 def list_articles(session: Session, outlet: str | None = None) -> list[tuple[Article, str]]:

@@ -7,8 +7,6 @@ points at the WARC record the WARC middleware wrote for the same response.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -20,18 +18,34 @@ from scrapy.http import Response
 
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
+from newsarchive.middlewares.warc import get_middleware
+from newsarchive.warc import payload_digest
 
 logger = logging.getLogger(__name__)
-
-
-def payload_digest(body: bytes) -> str:
-    """The WARC-style payload digest (``sha1:`` + base32) of a body as received."""
-    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+class DatabaseRevisitLookup:
+    """Revisit targets from the Capture table (shared by every crawl process), else ``fallback``."""
+
+    def __init__(self, sessions: Any, fallback: Any = None):
+        self.sessions = sessions
+        self.fallback = fallback
+
+    def lookup(self, url: str, payload_digest: str) -> tuple[str, datetime, str] | None:
+        with self.sessions() as session:
+            earlier = store.find_earlier_payload(session, url, payload_digest)
+            if earlier is not None:
+                return earlier.warc_record_id, earlier.fetched_at, earlier.url
+        return self.fallback.lookup(url, payload_digest) if self.fallback is not None else None
+
+    def remember(self, *args: Any) -> None:
+        if self.fallback is not None and hasattr(self.fallback, "remember"):
+            self.fallback.remember(*args)
 
 
 class CaptureLogMiddleware:
@@ -57,6 +71,16 @@ class CaptureLogMiddleware:
                 row = store.get_or_create_outlet(session, outlet.name, outlet.snapshot())
                 session.flush()
                 self.outlet_ids[outlet.name] = row.id
+        archive = get_middleware(self.crawler)
+        if archive is not None:
+            # The database knows every process's captures; the default lookup only its own files.
+            archive.revisit_lookup = DatabaseRevisitLookup(self.sessions, archive.revisit_lookup)
+            archive.open_writer()  # repairs what a crashed run left, before anything new is written
+            with self.sessions.begin() as session:
+                lost = store.mark_lost_records(session, archive.repairs)
+            if lost:
+                logger.warning("%d capture(s) lost their WARC record in a crash; marked warc_lost", lost)
+                self.stats.inc_value("newsarchive/captures/warc_lost", lost)
 
     def _fetched_at(self, request: Request) -> datetime:
         stamp = request.meta.pop("newsarchive_fetched_at", None)
@@ -73,7 +97,8 @@ class CaptureLogMiddleware:
         fields: dict[str, Any] = dict(
             url=response.url, fetched_at=fetched_at, status=status, kind=kind,
             content_type=_header(response, "Content-Type"),
-            payload_digest=payload_digest(response.body), payload_length=len(response.body),
+            payload_digest=(warc or {}).get("payload_digest") or payload_digest(response.body),
+            payload_length=len(response.body),
             etag=_header(response, "ETag"), last_modified=_header(response, "Last-Modified"),
             outlet_id=self.outlet_ids.get(request.meta.get("outlet", "")),
             source=request.meta.get("source"), discovery=request.meta.get("discovery"),

@@ -30,7 +30,7 @@ from scrapy.http import Response
 
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
-from newsarchive.warc.repair import repair_directory
+from newsarchive.warc.repair import RepairAction, repair_directory
 from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original
 from newsarchive.warc.writer import (
     HeaderList,
@@ -82,6 +82,8 @@ class WarcCaptureMiddleware:
         self.robots = "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore"
         self.user_agent: str = settings.get("USER_AGENT", "") or ""
         self.writer: RollingWarcWriter | None = None
+        #: What repairing a crashed run's ``.open`` files did (set when the writer opens).
+        self.repairs: list[RepairAction] = []
         #: Replaceable: any object with ``lookup(url, payload_digest)``.
         self.revisit_lookup: RevisitLookup = MemoryAndIndexLookup(self.directory)
 
@@ -97,7 +99,8 @@ class WarcCaptureMiddleware:
     def open_writer(self) -> RollingWarcWriter:
         """Repair files a crashed run left behind, then start a writer (idempotent)."""
         if self.writer is None:
-            for action in repair_directory(self.directory):
+            self.repairs = repair_directory(self.directory)
+            for action in self.repairs:
                 logger.warning("WARC repair: %s", action)
                 self.stats.inc_value(f"warc/repair/{action.action}")
             self.writer = RollingWarcWriter(
