@@ -108,3 +108,21 @@ def test_removed_article_is_noted_once(sessions):
     with sessions() as session:
         assert session.scalars(select(Article)).one().status == "removed"
         assert session.scalars(select(Change.kinds)).all() == [["article_removed"]]
+
+
+def test_schema_comes_from_alembic_and_sqlite_uses_wal(db_url):
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+
+    from newsarchive.db.engine import alembic_config, make_engine, upgrade
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    upgrade(engine)  # idempotent: every entry point calls it
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
+        if engine.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+    engine.dispose()
