@@ -12,6 +12,7 @@ from newsarchive import __version__
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["newsarchive.spiders"]
 NEWSPIDER_MODULE = "newsarchive.spiders"
+COMMANDS_MODULE = "newsarchive.commands"
 
 # --- where things live ---------------------------------------------------------------
 NEWSARCHIVE_DATA_DIR = os.environ.get("NEWSARCHIVE_DATA_DIR", "data")
