@@ -21,7 +21,7 @@ from scrapy.http import Response
 from newsarchive.config import Outlet
 from newsarchive.discovery.feeds import FeedEntry, FeedError, find_feed_links, parse_feed
 from newsarchive.discovery.sitemaps import SitemapEntry, SitemapError, parse_sitemap, within_window
-from newsarchive.urls import path_and_query
+from newsarchive.urls import pattern_path
 
 if TYPE_CHECKING:
     from newsarchive.spiders.news import NewsSpider
@@ -101,7 +101,7 @@ class FeedSitemapMixin:
             self._problem(outlet, "bad_feed", response.url, str(exc))
             return
         for entry in entries:
-            if not outlet.owns(entry.url) or outlet.is_denied(path_and_query(entry.url)):
+            if not outlet.owns(entry.url) or outlet.is_denied(pattern_path(entry.url)):
                 # A feed entry is an article by definition; only the outlet's own pages count.
                 continue
             request = self._request(outlet, entry.url, "article", source="feed",
@@ -141,7 +141,7 @@ class FeedSitemapMixin:
         for entry in sitemap.entries:
             if not outlet.owns(entry.url):
                 continue
-            path = path_and_query(entry.url)
+            path = pattern_path(entry.url)
             is_news = bool(entry.news_title or entry.news_publication_date)
             # A news: entry is an article by definition; a plain sitemap also lists
             # sections and tag pages, so there the outlet's article patterns decide.

@@ -26,7 +26,7 @@ from newsarchive.items import ArticleItem
 from newsarchive.middlewares.redirects import RedirectLoopError
 from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
 from newsarchive.traps import listing_family, repeated_segments
-from newsarchive.urls import canonical_url, path_and_query
+from newsarchive.urls import canonical_url, path_and_query, pattern_path
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         for url, is_pagination in self._links(response):
             if not url.startswith(("http://", "https://")) or not outlet.owns(url):
                 continue
-            path = path_and_query(url)
+            # Tracking parameters must not hide an article link ("?utm_source=home").
+            path = pattern_path(url)
             if outlet.is_article(path):
                 request = self._request(outlet, url, "article", source="listing")
             elif (is_pagination or outlet.is_listing(path)) and not outlet.is_denied(path):
