@@ -45,6 +45,9 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
+# robots.txt Crawl-delay is applied per host (newsarchive.politeness), capped at this many seconds.
+NEWSARCHIVE_CRAWL_DELAY_ENABLED = True
+NEWSARCHIVE_CRAWL_DELAY_MAX = 60.0
 DEPTH_LIMIT = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
@@ -57,6 +60,10 @@ DOWNLOADER_MIDDLEWARES = {
     # each redirect hop, errors, compressed bodies. 950 runs first on the way back.
     "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,
     "newsarchive.middlewares.capture.CaptureLogMiddleware": 940,
+    # Right after RobotsTxtMiddleware (100): robots.txt Crawl-delay -> the host's download slot.
+    "newsarchive.politeness.CrawlDelayMiddleware": 120,
+    # Sees each 3xx before RedirectMiddleware (600): A -> B -> A ends as a logged error.
+    "newsarchive.middlewares.redirects.RedirectLoopMiddleware": 610,
 }
 EXTENSIONS = {
     "newsarchive.extensions.CrawlReport": 500,

@@ -74,3 +74,16 @@ def path_and_query(url: str) -> str:
     """The part of a URL that outlet patterns are matched against."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def pattern_path(url: str) -> str:
+    """Path + query as outlet patterns see it: tracking parameters dropped, path untouched.
+
+    ``/story?utm_source=home`` must match an article pattern ending in ``$`` like
+    ``/story`` does; unlike :func:`canonical_url`, trailing slashes and AMP segments
+    stay, because patterns are written against the site's real paths.
+    """
+    parts = urlsplit(url)
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if not _is_tracking(k)])
+    return parts.path + (f"?{query}" if query else "")

@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -21,7 +23,10 @@ from twisted.python.failure import Failure
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.extract import ExtractionError, decode_html, extract_article
 from newsarchive.items import ArticleItem
-from newsarchive.urls import canonical_url, path_and_query
+from newsarchive.middlewares.redirects import RedirectLoopError
+from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
+from newsarchive.traps import listing_family, repeated_segments
+from newsarchive.urls import canonical_url, path_and_query, pattern_path
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +40,8 @@ def _charset(response: Response) -> str | None:
     return match.group(1) if match else None
 
 
-class NewsSpider(scrapy.Spider):
-    """Crawl outlets from ``outlets.toml``: sections and their pages, then articles.
+class NewsSpider(FeedSitemapMixin, scrapy.Spider):
+    """Crawl outlets from ``outlets.toml``: sections and their pages, feeds, sitemaps, then articles.
 
     Arguments: ``-a outlets=a,b`` limits the crawl to the named outlets.
     """
@@ -49,12 +54,17 @@ class NewsSpider(scrapy.Spider):
         self.outlets: list[Outlet] = []
         self.seen: set[str] = set()  # canonical URLs already scheduled in this crawl
         self.scheduled: Counter[str] = Counter()  # requests per outlet, for max_pages
+        self.family_pages: Counter[tuple[str, str]] = Counter()  # listing pages per (outlet, family)
+        self.pending: dict[str, scrapy.Request] = {}  # canonical URL -> its article request
+        self.found_by: dict[str, set[str]] = {}  # canonical URL -> sources that found it
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.outlets = load_outlets(crawler.settings.get("NEWSARCHIVE_OUTLETS"), only=spider.only)
         spider.by_name = {o.name: o for o in spider.outlets}
+        crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(spider.response_received, signal=signals.response_received)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -67,30 +77,74 @@ class NewsSpider(scrapy.Spider):
                 request = self._request(outlet, url, "listing", source="start", depth=0)
                 if request is not None:
                     yield request
+            yield from self.feed_and_sitemap_requests(outlet)
 
     # -- building requests -------------------------------------------------------------
 
     def _request(self, outlet: Outlet, url: str, role: str, *, source: str, depth: int = 0,
-                 meta: dict[str, Any] | None = None) -> scrapy.Request | None:
-        """A request for ``url`` unless this crawl already has it or the outlet's budget is spent.
+                 meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request | None:
+        """A request for ``url`` unless this crawl already has it, it is a trap, or a budget is spent.
 
-        Deduplicating on canonical URLs here, before a Request exists, keeps the
-        scheduler from spending its time on the dozens of repeated links per page.
+        Every source (start pages, listings, feeds, sitemaps) comes through here.
+        Deduplicating on canonical URLs before a Request exists keeps the scheduler
+        from spending its time on the dozens of repeated links per page, and makes the
+        first source to find an article the one that fetches it.
         """
+        stats = self.crawler.stats
+        prefix = f"newsarchive/outlet/{outlet.name}"
         key = canonical_url(url, prefer_host=outlet.prefer_host)
         if key in self.seen:
+            if role == "article":
+                self._found_again(outlet, key, source, meta)
             return None
+        path = path_and_query(url)
+        if source != "start" and repeated_segments(path):
+            stats.inc_value(f"{prefix}/trap/repeated_segments")
+            logger.debug("skipped (repeated path segments): %s", url)
+            return None
+        if role == "listing" and source != "start":
+            family = listing_family(outlet, path)
+            if self.family_pages[outlet.name, family] >= outlet.pattern_page_budget:
+                stats.inc_value(f"{prefix}/trap/page_budget")
+                if self.family_pages[outlet.name, family] == outlet.pattern_page_budget:
+                    logger.info("outlet %s: page budget (%d) of listing family %s spent; not following %s",
+                                outlet.name, outlet.pattern_page_budget, family, url)
+                    self.family_pages[outlet.name, family] += 1  # log once per family
+                return None
+            self.family_pages[outlet.name, family] += 1
         if self.scheduled[outlet.name] >= outlet.max_pages:
-            self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/budget_exhausted")
+            stats.inc_value(f"{prefix}/budget_exhausted")
             return None
         self.seen.add(key)
         self.scheduled[outlet.name] += 1
-        callback = self.parse_article if role == "article" else self.parse_listing
-        return scrapy.Request(
-            url, callback=callback, errback=self.on_error,
+        callbacks = {"article": self.parse_article, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
+        request = scrapy.Request(
+            url, callback=callbacks.get(role, self.parse_listing), errback=self.on_error, priority=priority,
             meta={"outlet": outlet.name, "role": role, "source": source, "listing_depth": depth,
                   "canonical": key, **(meta or {})},
         )
+        if role == "article":
+            stats.inc_value(f"{prefix}/found/{source}")
+            self.found_by[key] = {source}
+            self.pending[key] = request
+        return request
+
+    def _found_again(self, outlet: Outlet, key: str, source: str, meta: dict[str, Any] | None) -> None:
+        """Another source named an article already scheduled: count it, keep its metadata.
+
+        The article is still fetched once. If the first request has no feed or sitemap
+        metadata yet and has not been downloaded, it takes this source's.
+        """
+        sources = self.found_by.get(key)
+        if sources is None or source in sources:
+            return
+        sources.add(source)
+        self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/found_again/{source}")
+        request = self.pending.get(key)
+        discovery = (meta or {}).get("discovery")
+        if request is not None and discovery and not request.meta.get("discovery") \
+                and "capture" not in request.meta:
+            request.meta["discovery"] = discovery
 
     def _links(self, response: TextResponse) -> Iterable[tuple[str, bool]]:
         """(absolute URL, is-pagination) for each link on a page, in page order."""
@@ -113,10 +167,13 @@ class NewsSpider(scrapy.Spider):
         if not isinstance(response, TextResponse):
             return
         depth = response.meta.get("listing_depth", 0)
+        if outlet.auto_feeds and response.meta.get("source") == "start":
+            yield from self.discovered_feed_requests(outlet, response)
         for url, is_pagination in self._links(response):
             if not url.startswith(("http://", "https://")) or not outlet.owns(url):
                 continue
-            path = path_and_query(url)
+            # Tracking parameters must not hide an article link ("?utm_source=home").
+            path = pattern_path(url)
             if outlet.is_article(path):
                 request = self._request(outlet, url, "article", source="listing")
             elif (is_pagination or outlet.is_listing(path)) and not outlet.is_denied(path):
@@ -170,13 +227,35 @@ class NewsSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/errors/{kind}")
 
+    def response_received(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
+        """Count every page an outlet's requests got back (after redirects and retries)."""
+        outlet = request.meta.get("outlet")
+        if outlet in self.by_name:
+            self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet}/pages_fetched")
+
     def on_error(self, failure: Failure) -> None:
         request = failure.request
         outlet = self.by_name.get(request.meta.get("outlet", ""))
+        if outlet is None:
+            return
         if failure.check(HttpError):
             status = failure.value.response.status
             kind, message = f"http_{status}", f"HTTP {status}"
+        elif failure.check(RedirectLoopError):
+            kind, message = "redirect_loop", str(failure.value)
+        elif failure.check(IgnoreRequest):
+            message = str(failure.value)
+            if "robots.txt" in message:
+                # Not a fault: the site asked us not to. Counted, never fetched.
+                self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/robots_disallowed")
+                logger.debug("disallowed by robots.txt: %s", request.url)
+                return
+            kind = "redirect_loop" if "redirection" in message else "ignored"
+            if kind == "redirect_loop":
+                hops = [*request.meta.get("redirect_urls", []), request.url]
+                message = f"{message}: {' -> '.join(hops)}"
+        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
+            kind, message = "too_large", str(failure.value)
         else:
             kind, message = type(failure.value).__name__, str(failure.value)
-        if outlet is not None:
-            self._problem(outlet, kind, request.url, message)
+        self._problem(outlet, kind, request.url, message)
