@@ -9,7 +9,8 @@ stays on the outlet.
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
@@ -87,3 +88,14 @@ def pattern_path(url: str) -> str:
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
                        if not _is_tracking(k)])
     return parts.path + (f"?{query}" if query else "")
+
+
+def absolute_http_url(value: Any, base: str) -> str | None:
+    """``value`` resolved against ``base`` without its fragment, if it is an http(s) URL."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    absolute = urldefrag(urljoin(base, value.strip()))[0]
+    parts = urlsplit(absolute)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return absolute

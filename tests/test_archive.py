@@ -4,7 +4,6 @@ read back from the WARC files and checked against the database rows that point a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

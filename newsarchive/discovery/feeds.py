@@ -21,6 +21,7 @@ import lxml.html
 from lxml import etree
 
 from newsarchive.discovery._dates import from_struct_time, normalise_date
+from newsarchive.urls import absolute_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _entry_link(raw: Any, feed_url: str) -> str | None:
         if link.get("rel", "alternate") == "alternate"
     ]
     for candidate in candidates:
-        absolute = _absolute_http(candidate, feed_url)
+        absolute = absolute_http_url(candidate, feed_url)
         if absolute is not None:
             return absolute
     return _already_absolute_http(raw.get("id"))
@@ -203,7 +204,7 @@ def _parse_json_feed(body: bytes, url: str) -> list[FeedEntry]:
     for item in document["items"]:
         if not isinstance(item, dict):
             continue
-        link = _absolute_http(item.get("url"), base) or _already_absolute_http(item.get("id"))
+        link = absolute_http_url(item.get("url"), base) or _already_absolute_http(item.get("id"))
         if link is None:
             continue
         entries.append(
@@ -221,20 +222,10 @@ def _parse_json_feed(body: bytes, url: str) -> list[FeedEntry]:
 # --- helpers ------------------------------------------------------------------
 
 
-def _absolute_http(value: Any, base: str) -> str | None:
-    if not isinstance(value, str) or not value.strip():
-        return None
-    absolute = urldefrag(urljoin(base, value.strip()))[0]
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return absolute
-
-
 def _already_absolute_http(value: Any) -> str | None:
     """An id counts as a link only if it is itself a full http(s) URL, never joined."""
     if isinstance(value, str) and urlsplit(value.strip()).scheme in ("http", "https"):
-        return _absolute_http(value, value.strip())
+        return absolute_http_url(value, value.strip())
     return None
 
 

@@ -19,12 +19,12 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urldefrag, urljoin, urlsplit
 
 from lxml import etree
 from protego import Protego
 
 from newsarchive.discovery._dates import normalise_date, parse_datetime
+from newsarchive.urls import absolute_http_url
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def sitemaps_from_robots(robots_txt: str, base_url: str) -> list[str]:
     """Absolute, deduplicated ``Sitemap:`` URLs from a robots.txt, in file order."""
     found: list[str] = []
     for location in Protego.parse(robots_txt).sitemaps:
-        absolute = _absolute_http(location, base_url)
+        absolute = absolute_http_url(location, base_url)
         if absolute is not None and absolute not in found:
             found.append(absolute)
     return found
@@ -173,7 +173,7 @@ def _entry(element: Any, sitemap_url: str) -> SitemapEntry | None:
     for child in element:
         if isinstance(child.tag, str):
             children.setdefault(_local(child), child)
-    location = _absolute_http(_text(children.get("loc")), sitemap_url)
+    location = absolute_http_url(_text(children.get("loc")), sitemap_url)
     if location is None:
         return None
     news = _news_fields(children.get("news"))
@@ -208,7 +208,7 @@ def _parse_text_sitemap(body: bytes, url: str) -> Sitemap:
     text = body.decode("utf-8", errors="replace")
     entries = []
     for line in text.splitlines():
-        location = _absolute_http(line.strip(), url) if "://" in line else None
+        location = absolute_http_url(line.strip(), url) if "://" in line else None
         if location is not None:
             entries.append(SitemapEntry(url=location))
     if not entries:
@@ -232,15 +232,6 @@ def _local(element: Any) -> str:
         return ""
     return tag.rsplit("}", 1)[-1].lower()
 
-
-def _absolute_http(value: str | None, base: str) -> str | None:
-    if not value:
-        return None
-    absolute = urldefrag(urljoin(base, value.strip()))[0]
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    return absolute
 
 
 def _clean(value: str | None) -> str | None:

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-21 00:07:00.566137
 """
-from alembic import op
 import sqlalchemy as sa
-import newsarchive.db.models
+from alembic import op
 
+import newsarchive.db.models
 
 revision = '0001'
 down_revision = None
