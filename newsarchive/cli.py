@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.settings import Settings
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from newsarchive import __version__
@@ -37,9 +38,20 @@ def project_settings(args: argparse.Namespace) -> Settings:
 
 
 def open_session(args: argparse.Namespace) -> Session:
+    """A session on the archive the arguments name; it must exist (commands only read)."""
+    from sqlalchemy.engine import make_url
+
     from newsarchive.db.engine import db_url_from, open_database
 
-    return open_database(db_url_from(project_settings(args)))()
+    url = db_url_from(project_settings(args))
+    try:
+        parsed = make_url(url)
+    except Exception:
+        raise CommandError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not Path(parsed.database).exists():
+        raise CommandError(f"no archive at {parsed.database} (check --data-dir / --db)")
+    return open_database(url)()
 
 
 def parse_when(text: str) -> datetime:
@@ -119,7 +131,8 @@ def _version_meta(version: Any) -> dict[str, Any]:
     return {
         "version": version.seq,
         "captured_at": version.captured_at.isoformat(),
-        "warc": None if capture is None or not capture.warc_record_id else {
+        "warc_lost": bool(capture is not None and capture.warc_lost),
+        "warc": None if capture is None or not capture.warc_record_id or capture.warc_lost else {
             "file": capture.warc_filename, "offset": capture.warc_offset,
             "record_id": capture.warc_record_id},
     }
@@ -139,8 +152,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
         by_seq = {v.seq: v for v in article.versions}
         if len(by_seq) < 2 and args.to is None:
             raise CommandError(f"{article.canonical_url} has only one version: nothing to compare")
-        to_seq = args.to or max(by_seq)
-        from_seq = args.from_ or to_seq - 1
+        to_seq = max(by_seq) if args.to is None else args.to
+        from_seq = to_seq - 1 if args.from_ is None else args.from_
+        if from_seq >= to_seq:
+            raise CommandError(f"--from ({from_seq}) must be older than --to ({to_seq})")
         if from_seq not in by_seq or to_seq not in by_seq:
             raise CommandError(f"{article.canonical_url} has versions 1..{max(by_seq)}; "
                                f"asked for {from_seq}..{to_seq}")
@@ -204,6 +219,9 @@ def cmd_warcs(args: argparse.Namespace) -> int:
                   f"({action.records_kept} records, {action.kept_size} of {action.original_size} bytes kept)")
         print(f"repaired {len(actions)} open file(s); {lost} capture(s) marked as lost")
     files = list_warcs(directory)
+    unfinished = sorted(Path(directory).glob("*.warc.gz.open")) if Path(directory).is_dir() else []
+    if unfinished:
+        print(f"{len(unfinished)} unfinished .open file(s) (a crawl is running, or crashed: see --repair)")
     if args.since:
         files = [f for f in files if (_file_time(f.name) or args.since) >= args.since]
     if args.outlet:
@@ -314,7 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
     sub.add_argument("--raw", action="store_true", help="print a gzip-encoded body as archived")
-    sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report")
+    sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report "
+                                 "(into --data-dir, default data/demo, emptied first)")
     sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")
     return parser
 
@@ -326,9 +345,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, ConfigError) as exc:
         print(f"newsarchive {args.verb}: error: {exc}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
+        print(f"newsarchive {args.verb}: error: database: {reason}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -102,12 +102,12 @@ def _check_url(source: str, outlet: str, key: str, url: str, domains: list[str])
 def parse_outlet(table: dict, source: str, index: int) -> Outlet:
     """Validate one ``[[outlet]]`` table and build an :class:`Outlet`."""
     label = str(table.get("name") or f"#{index + 1}")
-    for key in _REQUIRED:
-        if key not in table:
-            raise _fail(source, label, key, "is required")
     unknown = sorted(set(table) - _KNOWN)
     if unknown:
         raise _fail(source, label, unknown[0], f"unknown key (known keys: {', '.join(sorted(_KNOWN))})")
+    for key in _REQUIRED:
+        if key not in table:
+            raise _fail(source, label, key, "is required")
     name = table["name"]
     if not isinstance(name, str) or not _NAME.match(name):
         raise _fail(source, label, "name", "must be a word of letters, digits, '.', '_' or '-'")

@@ -24,7 +24,7 @@ WARC_DIR = os.environ.get("NEWSARCHIVE_WARC_DIR", "")
 WARC_PREFIX = "newsarchive"
 WARC_MAX_SIZE = 1_000_000_000
 WARC_OPERATOR = os.environ.get("NEWSARCHIVE_OPERATOR", "")
-WARC_DESCRIPTION = "newsarchive crawl of the outlets in NEWSARCHIVE_OUTLETS"
+WARC_DESCRIPTION = f"newsarchive crawl of the outlets in {NEWSARCHIVE_OUTLETS}"
 NEWSARCHIVE_CONTACT_URL = os.environ.get(
     "NEWSARCHIVE_CONTACT_URL", "https://github.com/newsarchive/newsarchive"
 )
@@ -51,6 +51,7 @@ NEWSARCHIVE_CRAWL_DELAY_MAX = 60.0
 DEPTH_LIMIT = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 # Scrapy's HTTP cache hides 304s and errors from the archive: keep it off.
 HTTPCACHE_ENABLED = False
 

@@ -29,7 +29,7 @@ def archived(crawl, site):
 
 
 def cli(crawl, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "newsarchive.cli", *args, "--data-dir", str(crawl.data_dir)],
+    return subprocess.run([sys.executable, "-m", "newsarchive", *args, "--data-dir", str(crawl.data_dir)],
                           capture_output=True, timeout=60)
 
 

@@ -13,7 +13,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "extract"
 
 def newsarchive(*args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    return subprocess.run([sys.executable, "-m", "newsarchive.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "newsarchive", *args], capture_output=True,
                           text=True, timeout=timeout, cwd=cwd, env=env)
 
 
@@ -57,7 +57,17 @@ def test_extract_prints_json_fields(tmp_path):
     assert newsarchive("extract", str(tmp_path / "missing.html")).returncode == 2
 
 
-def test_empty_archive_and_usage_errors(tmp_path):
-    empty = newsarchive("articles", "--data-dir", str(tmp_path))
-    assert empty.returncode == 0 and "no articles archived yet" in empty.stdout
+def test_wrong_archive_location_is_an_error_and_creates_nothing(tmp_path):
+    missing = newsarchive("articles", "--data-dir", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and "no archive at" in missing.stderr
+    assert not (tmp_path / "nowhere").exists()
+    bad_db = newsarchive("articles", "--db", "not-a-url")
+    assert bad_db.returncode == 2 and bad_db.stderr.count("\n") == 1
     assert newsarchive("no-such-verb").returncode == 2
+
+
+def test_demo_never_wipes_a_directory_it_did_not_make(tmp_path):
+    (tmp_path / "precious.warc.gz").write_bytes(b"keep me")
+    result = newsarchive("demo", "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "not a demo directory" in result.stderr
+    assert (tmp_path / "precious.warc.gz").read_bytes() == b"keep me"

@@ -7,9 +7,9 @@ before the engine starts or any request is sent, instead of a traceback.
 from __future__ import annotations
 
 import argparse
+import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
-from scrapy.exceptions import UsageError
 
 from newsarchive.config import ConfigError, load_outlets
 
@@ -22,5 +22,6 @@ class Command(ScrapyCrawlCommand):
             try:
                 load_outlets(self.settings["NEWSARCHIVE_OUTLETS"], only=names)
             except ConfigError as exc:
-                raise UsageError(str(exc), print_help=False) from None
+                print(f"scrapy crawl: error: {exc}", file=sys.stderr)
+                raise SystemExit(2) from None
         super().run(args, opts)

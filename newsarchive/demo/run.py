@@ -42,12 +42,20 @@ def _crawl(outlets: Path, data_dir: Path, label: str) -> None:
     print(f"  {label} crawl finished in {time.monotonic() - started:.1f}s")
 
 
+DEMO_MARKER = ".newsarchive-demo"
+
+
 def run_demo(data_dir: Path, *, keep_serving: bool = False) -> int:
+    """Start from an empty demo directory each time; never wipe a directory the demo did not make."""
     from newsarchive import cli
 
-    if data_dir.exists():
+    if data_dir.exists() and any(data_dir.iterdir()):
+        if not (data_dir / DEMO_MARKER).exists():
+            raise cli.CommandError(f"{data_dir} exists and is not a demo directory; "
+                                   "the demo starts from scratch, so give it an empty or new --data-dir")
         shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / DEMO_MARKER).write_text("made by `newsarchive demo`; it wipes this directory on each run\n")
     site = NewsSite(edition=1)
     # --serve uses the port that the project's outlets.toml names, so `scrapy crawl news` works too
     with SiteServer(site, port=8765 if keep_serving else 0) as server:
