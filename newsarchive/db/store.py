@@ -188,12 +188,17 @@ def _link(capture: Capture | None, article: Article, version: ArticleVersion, ou
 
 def record_gone(session: Session, *, canonical_url: str, capture: Capture | None,
                 fetched_at: datetime, redirected_to: str | None = None) -> Change | None:
-    """A known article answered 404/410 or moved (301): note the event once."""
+    """A known article answered 404/410 or moved (301): note the event once.
+
+    A move is not counted as a check here: the page it leads to is stored next, through
+    :func:`record_article` with ``redirected_from``, and counts the fetch once.
+    """
     article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
     if article is None:
         return None
     new_status = "redirected" if redirected_to else "removed"
-    article.check_count += 1
+    if not redirected_to:
+        article.check_count += 1
     article.last_checked_at = fetched_at
     if capture is not None:
         capture.article_id, capture.outlet_id = article.id, article.outlet_id
