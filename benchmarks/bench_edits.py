@@ -126,24 +126,26 @@ def _edit(kind: str, state: StoryState, edition: int, rng: random.Random) -> Sto
     elif kind == "byline":
         byline = f"{byline} and {rng.choice([x for x in PEOPLE if x not in byline])}"
     elif kind == "paragraph_deleted":
-        deletable = [i for i in range(1, len(p) - 1) if not p[i].startswith("Officials said ")]
+        deletable = [i for i in range(1, len(p) - 1) if not p[i].startswith("Officials said ")] or [
+            i for i in range(len(p)) if not p[i].startswith("Officials said ")]
         del p[rng.choice(deletable)]
     elif kind == "moved":
-        p.insert(1, p.pop())
+        p.insert(0 if len(p) == 2 else 1, p.pop())
     elif kind == "typography":
         p = [text.replace("\u201c", '"').replace("\u201d", '"').replace(", ", ",  ") for text in p]
         p[-1] = p[-1].rstrip(".")
     return StoryState(edition, title, tuple(p), byline=byline)
 
 
-def generate(count: int, editions: int, rate: float, seed: int) -> list[Generated]:
+def generate(count: int, editions: int, rate: float, seed: int,
+             min_paragraphs: int = 3) -> list[Generated]:
     rng = random.Random(seed)
     articles = []
     for n in range(count):
         outlet = "ledger" if n % 2 else "courier"
         section = SECTIONS[outlet][n % len(SECTIONS[outlet])]
-        paragraphs = [_paragraph(rng) for _ in range(rng.randint(3, 6))]
-        paragraphs.insert(rng.randint(1, len(paragraphs) - 1), _figure_sentence(rng))
+        paragraphs = [_paragraph(rng) for _ in range(rng.randint(min_paragraphs, max(min_paragraphs, 6)))]
+        paragraphs.insert(rng.randint(1, len(paragraphs)), _figure_sentence(rng))
         title = f"{rng.choice(BODIES)} {rng.choice(VERBS)} {rng.choice(THINGS)} ({n})"
         day = 1 + n % 28
         story = Story(outlet, section, f"story-{n:05d}", f"2026-02-{day:02d}T{n % 24:02d}:{n % 60:02d}:00+00:00")
@@ -263,8 +265,10 @@ def main() -> None:
     parser.add_argument("--editions", type=int, default=3)
     parser.add_argument("--rate", type=float, default=0.02, help="share of articles per edit kind per edition")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--min-paragraphs", type=int, default=3,
+                        help="shortest story, not counting the figure paragraph every story has")
     args = parser.parse_args()
-    articles = generate(args.articles, args.editions, args.rate, args.seed)
+    articles = generate(args.articles, args.editions, args.rate, args.seed, args.min_paragraphs)
     with tempfile.TemporaryDirectory(prefix="bench-edits-") as tmp:
         observed, durations = crawl_all(articles, args.editions, Path(tmp))
     report(articles, observed, durations)
