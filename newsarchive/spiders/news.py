@@ -21,8 +21,9 @@ from twisted.python.failure import Failure
 
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.extract import ExtractionError, decode_html, extract_article
-from newsarchive.items import ArticleGoneItem, ArticleItem
+from newsarchive.items import ArticleGoneItem  # noqa: I001 (own line: merges cleanly with main)
 from newsarchive.recheck import RECRAWL_MODES
+from newsarchive.items import ArticleItem
 from newsarchive.urls import canonical_url, path_and_query
 
 logger = logging.getLogger(__name__)
