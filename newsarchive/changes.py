@@ -398,13 +398,21 @@ def _starts_with(marker: re.Pattern[str], text: str) -> bool:
     return bool(marker.search(clean_text(text)))
 
 
+# A figure is one word ("1.2", "4,000", "4:09"): swapping "1.2" for "2.1" is one substitution.
+_WORD = re.compile(r"\d+(?:[.,:]\d+)*|\w+")
+
+
+def _words(sentence: str) -> list[str]:
+    return _WORD.findall(clean_text(sentence))
+
+
 def is_small_substitution(old_sentence: str, new_sentence: str) -> bool:
     """True when an edit only swaps a figure, a name or a word: a correction, not a rewrite.
 
     Case is significant (a misspelt name fixed by case is a correction); punctuation and
     typography are not.
     """
-    a, b = comparable(old_sentence).split(), comparable(new_sentence).split()
+    a, b = _words(old_sentence), _words(new_sentence)
     opcodes = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     runs = [op for op in opcodes if op[0] != "equal"]
     if not runs or len(runs) > _CORRECTION_MAX_RUNS:

@@ -182,6 +182,30 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _since(value: str) -> Any:
+    """An ISO date or datetime; naive values are UTC, like everything the archive stores."""
+    from datetime import UTC, datetime
+
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {value!r}") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
+
+
+def cmd_changes(args: argparse.Namespace) -> int:
+    from newsarchive.changes import KINDS
+    from newsarchive.db.queries import change_feed
+
+    unknown = [k for k in args.kind or () if k not in KINDS]
+    if unknown:
+        raise CommandError(f"unknown kind {unknown[0]!r} (known: {', '.join(KINDS)})")
+    with open_session(args) as session:
+        for row in change_feed(session, since=args.since, outlet=args.outlet, kinds=args.kind or ()):
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
 def cmd_discover(args: argparse.Namespace) -> int:
     from newsarchive.discovery.learn import LearnError, learn_outlet, outlet_toml
 
@@ -320,6 +344,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--to", type=int, metavar="M", help="newer version (default: the latest)")
     sub.add_argument("--format", choices=("text", "html", "json"), default="text")
     sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    sub = verb("changes", cmd_changes,
+               "every version with its change record, and removals/redirects, as JSON lines")
+    sub.add_argument("--since", type=_since, metavar="T", help="only events at or after T (ISO date/datetime, UTC)")
+    sub.add_argument("--outlet", help="only this outlet")
+    sub.add_argument("--kind", action="append", metavar="K",
+                     help="only changes carrying kind K (repeatable: any of them)")
+    sub.add_argument("--format", choices=("jsonl",), default="jsonl")
     sub = verb("discover", cmd_discover,
                "read a homepage and its robots.txt; print a ready-to-paste [[outlet]] block")
     sub.add_argument("url", help="the outlet's homepage")

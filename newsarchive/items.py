@@ -22,6 +22,9 @@ class ArticleItem:
     capture_id: int | None = None
     warc: dict[str, Any] | None = None  # pointer to the response record
     source: str | None = None  # listing | feed | sitemap | recrawl
+    # the canonical URL that was asked for, when a permanent redirect led here: the
+    # content belongs to that (known) article, which now lives at ``canonical_url``
+    redirected_from: str | None = None
     discovery: dict[str, Any] | None = None  # title/dates announced by a feed or sitemap
     title: str | None = None
     byline: str | None = None

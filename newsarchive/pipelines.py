@@ -62,7 +62,7 @@ class StoragePipeline:
             capture = session.get(Capture, item.capture_id) if item.capture_id else None
             recorded = store.record_article(session, outlet=outlet, canonical_url=item.canonical_url,
                                             content=content, fetched_at=fetched_at, capture=capture,
-                                            source=item.source)
+                                            source=item.source, redirected_from=item.redirected_from)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)

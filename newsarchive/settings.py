@@ -29,6 +29,9 @@ NEWSARCHIVE_CONTACT_URL = os.environ.get(
     "NEWSARCHIVE_CONTACT_URL", "https://github.com/newsarchive/newsarchive"
 )
 
+# Where `-a recrawl=all` learns the known articles (swap it in tests or other deployments).
+NEWSARCHIVE_RECHECK_SOURCE = "newsarchive.recheck.DatabaseRecheckSource"
+
 # --- politeness -----------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
 ROBOTSTXT_OBEY = True

@@ -435,3 +435,9 @@ def test_split_sentences(paragraph, expected):
 )
 def test_small_substitution(old, new, small):
     assert is_small_substitution(old, new) is small
+
+
+def test_a_swapped_decimal_figure_is_a_correction():
+    old = "The extra work would add about 1.2 million to the cost of the project."
+    new = "The extra work would add about 2.1 million to the cost of the project."
+    assert is_small_substitution(old, new)

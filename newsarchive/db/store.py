@@ -91,20 +91,41 @@ def version_content(version: ArticleVersion) -> changes.VersionContent:
     )
 
 
+def _moved_article(session: Session, canonical_url: str, redirected_from: str | None) -> Article | None:
+    """The known article whose content now lives at ``canonical_url`` after a permanent move."""
+    if redirected_from:
+        article = session.scalar(select(Article).where(Article.canonical_url == redirected_from))
+        if article is not None:
+            return article
+    if session.scalar(select(Article.id).where(Article.canonical_url == canonical_url)) is not None:
+        return None
+    return session.scalar(select(Article).where(Article.redirected_to == canonical_url)
+                          .order_by(Article.id).limit(1))
+
+
 def record_article(session: Session, *, outlet: Outlet, canonical_url: str, content: dict[str, Any],
                    fetched_at: datetime, capture: Capture | None = None,
-                   source: str | None = None) -> Recorded:
+                   source: str | None = None, redirected_from: str | None = None) -> Recorded:
     """Store one fetch of an article; add a version only when the content changed.
 
     A return to an earlier version is stored once (``reverted``); when the article
     keeps flipping between versions it already has, the fetch is recorded as a
     capture of the existing version and the article is flagged ``flapping``, so
     A/B tests cannot grow the chain without bound.
+
+    A page reached through a permanent redirect (``redirected_from``), or found later at
+    the URL a known article moved to, is the same article: its versions continue that
+    article's chain, which stays ``redirected`` with its new URL recorded.
     """
-    article = get_or_create_article(session, outlet, canonical_url, seen_at=fetched_at, source=source)
+    moved = _moved_article(session, canonical_url, redirected_from)
+    article = moved or get_or_create_article(session, outlet, canonical_url, seen_at=fetched_at,
+                                             source=source)
     article.check_count += 1
     article.last_checked_at = fetched_at
-    if article.status != "live":
+    if moved is not None:
+        if article.canonical_url != canonical_url:
+            article.status, article.redirected_to = "redirected", canonical_url
+    elif article.status != "live":  # its own URL answers with the article again
         article.status, article.redirected_to = "live", None
     fp = fingerprint(content.get("title"), content.get("byline"), content.get("paragraphs") or [])
     versions = session.scalars(
@@ -169,12 +190,17 @@ def _link(capture: Capture | None, article: Article, version: ArticleVersion, ou
 
 def record_gone(session: Session, *, canonical_url: str, capture: Capture | None,
                 fetched_at: datetime, redirected_to: str | None = None) -> Change | None:
-    """A known article answered 404/410 or moved (301): note the event once."""
+    """A known article answered 404/410 or moved (301): note the event once.
+
+    A move is not counted as a check here: the page it leads to is stored next, through
+    :func:`record_article` with ``redirected_from``, and counts the fetch once.
+    """
     article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
     if article is None:
         return None
     new_status = "redirected" if redirected_to else "removed"
-    article.check_count += 1
+    if not redirected_to:
+        article.check_count += 1
     article.last_checked_at = fetched_at
     if capture is not None:
         capture.article_id, capture.outlet_id = article.id, article.outlet_id

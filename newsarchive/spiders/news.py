@@ -18,10 +18,13 @@ from scrapy import signals
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.extract import ExtractionError, decode_html, extract_article
+from newsarchive.items import ArticleGoneItem  # noqa: I001 (own line: merges cleanly with main)
+from newsarchive.recheck import RECRAWL_MODES
 from newsarchive.items import ArticleItem
 from newsarchive.middlewares.redirects import RedirectLoopError
 from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
@@ -43,7 +46,8 @@ def _charset(response: Response) -> str | None:
 class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     """Crawl outlets from ``outlets.toml``: sections and their pages, feeds, sitemaps, then articles.
 
-    Arguments: ``-a outlets=a,b`` limits the crawl to the named outlets.
+    Arguments: ``-a outlets=a,b`` limits the crawl to the named outlets;
+    ``-a recrawl=all`` also re-fetches every article the archive already knows.
     """
 
     name = "news"
@@ -72,12 +76,38 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             yield request
 
     def initial_requests(self) -> Iterator[scrapy.Request]:
+        # Re-checks first: a known article then keeps source "recrawl" (and its 404
+        # handling) even when a listing links to it too.
+        yield from self.recheck_requests()
         for outlet in self.outlets:
             for url in outlet.start_urls:
                 request = self._request(outlet, url, "listing", source="start", depth=0)
                 if request is not None:
                     yield request
             yield from self.feed_and_sitemap_requests(outlet)
+
+    def recheck_requests(self) -> Iterator[scrapy.Request]:
+        """With ``-a recrawl=all``: every known article of the selected outlets, now.
+
+        The known articles come from the component named by ``NEWSARCHIVE_RECHECK_SOURCE``;
+        404/410 reach :meth:`parse_article` so a removal can be recorded.
+        """
+        mode = getattr(self, "recrawl", None)  # Scrapy sets -a arguments as attributes
+        if not mode:
+            return
+        if mode not in RECRAWL_MODES:
+            raise ValueError(f"recrawl={mode!r}: expected one of {', '.join(RECRAWL_MODES)}")
+        settings = self.crawler.settings
+        source = build_from_crawler(load_object(settings.get("NEWSARCHIVE_RECHECK_SOURCE")), self.crawler)
+        for name, url in source.known_articles([o.name for o in self.outlets]):
+            outlet = self.by_name.get(name)
+            if outlet is None:
+                continue
+            request = self._request(outlet, url, "article", source="recrawl",
+                                    meta={"handle_httpstatus_list": [404, 410]})
+            if request is not None:
+                self.crawler.stats.inc_value(f"newsarchive/outlet/{name}/rechecks")
+                yield request
 
     # -- building requests -------------------------------------------------------------
 
@@ -186,8 +216,14 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             if request is not None:
                 yield request
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+    def parse_article(self, response: Response) -> Iterator[ArticleItem | ArticleGoneItem]:
         outlet = self.by_name[response.meta["outlet"]]
+        if response.status in (404, 410):
+            yield self._gone(outlet, response)
+            return
+        moved_from = self._moved_from(outlet, response)
+        if moved_from is not None:
+            yield self._gone(outlet, response, moved_from=moved_from)
         stats = self.crawler.stats
         stats.inc_value(f"newsarchive/outlet/{outlet.name}/article_pages")
         if not isinstance(response, TextResponse):
@@ -211,6 +247,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             outlet=outlet.name,
             url=response.url,
             canonical_url=canonical_url(identity, prefer_host=outlet.prefer_host),
+            redirected_from=moved_from,
             fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
             capture_id=capture.get("id"),
             warc=capture.get("warc"),
@@ -220,6 +257,38 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                                          "modified_raw", "modified", "language", "description")},
             authors=list(data.get("authors") or []),
             paragraphs=list(data.get("paragraphs") or []),
+        )
+
+    def _final_canonical(self, outlet: Outlet, response: Response) -> str:
+        """The canonical URL of the page a response ended on (rel=canonical if on the outlet)."""
+        declared = None
+        if isinstance(response, TextResponse):
+            declared = response.xpath("//link[@rel='canonical']/@href").get()
+            declared = response.urljoin(declared.strip()) if declared else None
+        identity = declared if declared and outlet.owns(declared) else response.url
+        return canonical_url(identity, prefer_host=outlet.prefer_host)
+
+    def _moved_from(self, outlet: Outlet, response: Response) -> str | None:
+        """The canonical URL asked for, when a permanent redirect led to another article."""
+        if not {301, 308} & set(response.meta.get("redirect_reasons") or ()):
+            return None
+        asked = response.meta.get("canonical")
+        if not asked or asked == self._final_canonical(outlet, response):
+            return None
+        return asked
+
+    def _gone(self, outlet: Outlet, response: Response, *, moved_from: str | None = None) -> ArticleGoneItem:
+        """404/410 (the article was removed) or a permanent move to another URL."""
+        capture = response.meta.get("capture") or {}
+        self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/"
+                                     + ("moved" if moved_from else f"gone_{response.status}"))
+        return ArticleGoneItem(
+            outlet=outlet.name,
+            canonical_url=moved_from or response.meta["canonical"],
+            status=response.status,
+            fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
+            capture_id=capture.get("id"),
+            redirected_to=self._final_canonical(outlet, response) if moved_from else None,
         )
 
     def _problem(self, outlet: Outlet, kind: str, url: str, message: str) -> None:

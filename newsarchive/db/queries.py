@@ -1,0 +1,109 @@
+"""Read-side queries: the change feed other tools consume (``newsarchive changes``).
+
+One dict per event, in the order the archive saw them. The format is an interface (see
+README "Change feed"): add keys if needed, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from newsarchive.changes import ChangeRecord
+from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
+
+EVENTS = ("version", "article_removed", "redirected")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _warc(capture: Capture | None) -> dict[str, Any] | None:
+    if capture is None or not capture.warc_record_id:
+        return None
+    return {"file": capture.warc_filename, "offset": capture.warc_offset, "record_id": capture.warc_record_id}
+
+
+def _content(version: ArticleVersion | None) -> dict[str, Any]:
+    return {
+        "title": version.title if version else None,
+        "byline": version.byline if version else None,
+        "published": _iso(version.published_at) if version else None,
+        "modified": _iso(version.modified_at) if version else None,
+        "paragraphs": list(version.paragraphs) if version else [],
+    }
+
+
+def _change(change: Change | None) -> dict[str, Any] | None:
+    """The stored change record in ``ChangeRecord.to_dict`` shape, crawl-side kinds included."""
+    if change is None:
+        return None
+    record = ChangeRecord.from_dict(change.detail or {})
+    record.kinds = list(change.kinds)  # the stored kinds also carry reverted/article_removed/redirected
+    return record.to_dict()
+
+
+def change_feed(session: Session, *, since: datetime | None = None, outlet: str | None = None,
+                kinds: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
+    """Every version (with its change record) and every removal/redirect event, oldest first.
+
+    ``since`` keeps events captured at or after that instant; ``kinds`` keeps events whose
+    change carries at least one of those kinds (so version 1, which has no change, is
+    dropped by any kind filter).
+    """
+    wanted = set(kinds)
+    first_capture = aliased(Capture)
+    versions = (
+        select(ArticleVersion, Article.canonical_url, Outlet.name, Change, first_capture)
+        .join(Article, ArticleVersion.article_id == Article.id)
+        .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(Change, Change.to_version_id == ArticleVersion.id)
+        .outerjoin(first_capture, ArticleVersion.first_capture_id == first_capture.id)
+    )
+    event_capture = aliased(Capture)
+    events = (
+        select(Change, Article.canonical_url, Outlet.name, ArticleVersion, event_capture)
+        .join(Article, Change.article_id == Article.id)
+        .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(ArticleVersion, Change.from_version_id == ArticleVersion.id)
+        .outerjoin(event_capture, Change.capture_id == event_capture.id)
+        .where(Change.to_version_id.is_(None))
+    )
+    if since is not None:
+        versions = versions.where(ArticleVersion.captured_at >= since)
+        events = events.where(Change.created_at >= since)
+    if outlet:
+        versions = versions.where(Outlet.name == outlet)
+        events = events.where(Outlet.name == outlet)
+
+    rows: list[tuple[datetime, int, int, dict[str, Any]]] = []
+    for version, url, outlet_name, change, capture in session.execute(versions):
+        record = _change(change)
+        if wanted and not (record and wanted & set(record["kinds"])):
+            continue
+        rows.append((version.captured_at, version.article_id, version.seq, {
+            "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
+            "captured_at": _iso(version.captured_at), **_content(version),
+            "change": record, "redirected_to": None, "warc": _warc(capture),
+        }))
+    for change, url, outlet_name, version, capture in session.execute(events):
+        record = _change(change)
+        if wanted and not wanted & set(record["kinds"]):
+            continue
+        event = "redirected" if "redirected" in record["kinds"] else "article_removed"
+        rows.append((change.created_at, change.article_id, version.seq if version else 0, {
+            "event": event, "url": url, "outlet": outlet_name,
+            "version": version.seq if version else None,
+            "captured_at": _iso(change.created_at), **_content(version),
+            "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
+            "warc": _warc(capture),
+        }))
+    # same instant: versions before the event that followed them
+    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]["event"] != "version"))
+    for *_, row in rows:
+        yield row
