@@ -55,9 +55,9 @@ def open_session(args: argparse.Namespace) -> Session:
 
 
 def parse_when(text: str) -> datetime:
-    """An ISO date or datetime from the command line; naive means UTC."""
+    """An ISO date or datetime from the command line; naive means UTC, like the archive."""
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {text!r}") from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -127,14 +127,14 @@ def cmd_versions(args: argparse.Namespace) -> int:
 
 
 def _version_meta(version: Any) -> dict[str, Any]:
+    from newsarchive.db.queries import warc_pointer
+
     capture = version.first_capture
     return {
         "version": version.seq,
         "captured_at": version.captured_at.isoformat(),
         "warc_lost": bool(capture is not None and capture.warc_lost),
-        "warc": None if capture is None or not capture.warc_record_id or capture.warc_lost else {
-            "file": capture.warc_filename, "offset": capture.warc_offset,
-            "record_id": capture.warc_record_id},
+        "warc": warc_pointer(capture),
     }
 
 
@@ -180,17 +180,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
             print(diffrender.render_text(store.version_content(old), store.version_content(new),
                                          record, color=color))
     return 0
-
-
-def _since(value: str) -> Any:
-    """An ISO date or datetime; naive values are UTC, like everything the archive stores."""
-    from datetime import UTC, datetime
-
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO date or datetime: {value!r}") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed
 
 
 def cmd_changes(args: argparse.Namespace) -> int:
@@ -346,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     sub = verb("changes", cmd_changes,
                "every version with its change record, and removals/redirects, as JSON lines")
-    sub.add_argument("--since", type=_since, metavar="T", help="only events at or after T (ISO date/datetime, UTC)")
+    sub.add_argument("--since", type=parse_when, metavar="T", help="only events at or after T (ISO date/datetime, UTC)")
     sub.add_argument("--outlet", help="only this outlet")
     sub.add_argument("--kind", action="append", metavar="K",
                      help="only changes carrying kind K (repeatable: any of them)")

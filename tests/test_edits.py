@@ -59,7 +59,7 @@ class Scenario:
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """The ``newsarchive`` command in a child process, as cron runs it."""
-        result = subprocess.run([sys.executable, "-m", "newsarchive.cli", *args,
+        result = subprocess.run([sys.executable, "-m", "newsarchive", *args,
                                  "--data-dir", str(self.data_dir)],
                                 capture_output=True, text=True, env=dict(os.environ), timeout=120)
         assert result.returncode == 0, result.stderr

@@ -23,8 +23,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def _warc(capture: Capture | None) -> dict[str, Any] | None:
-    if capture is None or not capture.warc_record_id:
+def warc_pointer(capture: Capture | None) -> dict[str, Any] | None:
+    """Where a capture's record is; None when it has none, or a crash repair cut it off."""
+    if capture is None or not capture.warc_record_id or capture.warc_lost:
         return None
     return {"file": capture.warc_filename, "offset": capture.warc_offset, "record_id": capture.warc_record_id}
 
@@ -89,7 +90,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
         rows.append((version.captured_at, version.article_id, version.seq, {
             "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
             "captured_at": _iso(version.captured_at), **_content(version),
-            "change": record, "redirected_to": None, "warc": _warc(capture),
+            "change": record, "redirected_to": None, "warc": warc_pointer(capture),
         }))
     for change, url, outlet_name, version, capture in session.execute(events):
         record = _change(change)
@@ -101,7 +102,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
             "version": version.seq if version else None,
             "captured_at": _iso(change.created_at), **_content(version),
             "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
-            "warc": _warc(capture),
+            "warc": warc_pointer(capture),
         }))
     # same instant: versions before the event that followed them
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]["event"] != "version"))

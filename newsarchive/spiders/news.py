@@ -23,10 +23,12 @@ from twisted.python.failure import Failure
 
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.extract import ExtractionError, decode_html, extract_article
-from newsarchive.items import ArticleGoneItem  # noqa: I001 (own line: merges cleanly with main)
-from newsarchive.recheck import RECRAWL_MODES
-from newsarchive.items import ArticleItem
+from newsarchive.items import (
+    ArticleGoneItem,  # noqa: I001 (own line: merges cleanly with main)
+    ArticleItem,
+)
 from newsarchive.middlewares.redirects import RedirectLoopError
+from newsarchive.recheck import RECRAWL_MODES
 from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
 from newsarchive.traps import listing_family, repeated_segments
 from newsarchive.urls import canonical_url, path_and_query, pattern_path
