@@ -18,6 +18,7 @@ import codecs
 import json
 import re
 from collections.abc import Iterable, Iterator
+from configparser import ConfigParser
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
@@ -28,6 +29,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from extruct.jsonld import JsonLdExtractor
+from trafilatura.settings import use_config
 from w3lib.encoding import (
     html_body_declared_encoding,
     http_content_type_encoding,
@@ -587,6 +589,21 @@ def _is_byline(paragraph: str, authors: list[str]) -> bool:
     return set(_split_authors([paragraph])) <= set(authors)
 
 
+def _trafilatura_config() -> ConfigParser:
+    """trafilatura's defaults, except the size under which it distrusts its own extraction.
+
+    With the default (250 characters) a one- or two-paragraph story falls back to a
+    baseline that flattens the whole page, counters and share widgets included, into one
+    paragraph: every re-fetch would then look like an edit.
+    """
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "40")
+    return config
+
+
+_TRAFILATURA_CONFIG = _trafilatura_config()
+
+
 def _main_text(
     tree: lxml.html.HtmlElement, url: str, title: str | None, authors: list[str]
 ) -> list[str]:
@@ -601,6 +618,7 @@ def _main_text(
         include_links=False,
         deduplicate=False,
         with_metadata=False,
+        config=_TRAFILATURA_CONFIG,
     )
     body = getattr(document, "body", None)
     paragraphs = _body_paragraphs(body) if body is not None else []

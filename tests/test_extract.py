@@ -211,3 +211,20 @@ def test_bytes_use_http_encoding_argument() -> None:
     html = (FIXTURES / "cp1252_declared.html").read_bytes().replace(b"windows-1252", b"x-unknown")
     result = extract_article(html, URLS["cp1252_declared"], encoding="windows-1252")
     assert "Après quarante-deux ans d’activité" in result["text"]
+
+
+def test_short_story_is_not_flattened_with_its_page_furniture():
+    """One-paragraph stories used to fall back to a whole-page baseline (counters, share
+    counts included), so every re-fetch looked like an edit."""
+    from newsarchive.demo.site import NewsSite, story_path
+    from newsarchive.demo.stories import Story, StoryState
+
+    text = ("The ferry to the north landing will not run on Sunday because of the storm warning, "
+            "the harbour authority said.")
+    for outlet in ("ledger", "courier"):
+        story = Story(outlet, "city", "ferry-cancelled", "2026-01-05T20:04:00+00:00",
+                      (StoryState(1, "Sunday ferry cancelled", (text,)),))
+        site = NewsSite((story,))
+        fetches = [extract_article(site.handle(story_path(story), {}).body, "http://x" + story_path(story))
+                   for _ in range(3)]  # the page furniture rotates on every request
+        assert [f["paragraphs"] for f in fetches] == [[text]] * 3
