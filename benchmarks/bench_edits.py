@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--editions", type=int, default=3)
     parser.add_argument("--rate", type=float, default=0.02, help="share of articles per edit kind per edition")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--min-paragraphs", type=int, default=3,
+    parser.add_argument("--min-paragraphs", type=int, default=1,
                         help="shortest story, not counting the figure paragraph every story has")
     args = parser.parse_args()
     articles = generate(args.articles, args.editions, args.rate, args.seed, args.min_paragraphs)

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.extract import ExtractionError, decode_html, extract_article
 from newsarchive.items import (
-    ArticleGoneItem,  # noqa: I001 (own line: merges cleanly with main)
+    ArticleGoneItem,
     ArticleItem,
 )
 from newsarchive.middlewares.redirects import RedirectLoopError
