@@ -22,6 +22,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_extraction.py
+	$(BIN)/python benchmarks/bench_edits.py --articles 1500 --editions 4 --rate 0.02
 
 clean:
 	rm -rf $(VENV) .venv-pywb data/demo
