@@ -76,8 +76,10 @@ def render_text(
     if "byline_changed" in change.kinds:
         lines.append(f"Byline: {old.byline or '-'} -> {new.byline or '-'}")
     if "dates_changed" in change.kinds:
-        lines.append(f"Published: {old.published or '-'} -> {new.published or '-'}")
-        lines.append(f"Modified: {old.modified or '-'} -> {new.modified or '-'}")
+        for label, before, after in (("Published", old.published, new.published),
+                                     ("Modified", old.modified, new.modified)):
+            if before != after:
+                lines.append(f"{label}: {before or '-'} -> {after or '-'}")
     lines.append("")
 
     steps = align_versions(old, new)
