@@ -126,3 +126,18 @@ def test_schema_comes_from_alembic_and_sqlite_uses_wal(db_url):
             assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
             assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
     engine.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema(db_url):
+    """A model change without its Alembic migration fails here, not in production."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from newsarchive.db.engine import make_engine, upgrade
+    from newsarchive.db.models import Base
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    engine.dispose()

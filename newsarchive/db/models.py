@@ -74,7 +74,7 @@ class Article(Base):
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="live")  # live | removed | redirected
-    redirected_to: Mapped[str | None] = mapped_column(String(2000))
+    redirected_to: Mapped[str | None] = mapped_column(String(2000), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_checked_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
