@@ -1,7 +1,9 @@
-"""``scrapy crawl`` that checks ``outlets.toml`` first.
+"""``scrapy crawl`` that checks its input first and tells cron how the crawl went.
 
-A configuration mistake then ends the command with one clear line and exit status 2,
-before the engine starts or any request is sent, instead of a traceback.
+A mistake in ``outlets.toml``, an unknown or misspelt ``-a`` argument or a bad value ends
+the command with one clear line and exit status 2, before the engine starts or any
+request is sent, instead of a traceback or a silent default. After the crawl, the exit
+status is 1 when an outlet failed entirely (see :mod:`newsarchive.exitcodes`).
 """
 
 from __future__ import annotations
@@ -10,18 +12,37 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
 
+from newsarchive import clock, exitcodes
 from newsarchive.config import ConfigError, load_outlets
+from newsarchive.spiders.news import ArgumentError, check_arguments
 
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if args and args[0] == "news":
-            only = opts.spargs.get("outlets")
-            names = [n.strip() for n in only.split(",") if n.strip()] if only else None
-            try:
-                load_outlets(self.settings["NEWSARCHIVE_OUTLETS"], only=names)
-            except ConfigError as exc:
-                print(f"scrapy crawl: error: {exc}", file=sys.stderr)
-                raise SystemExit(2) from None
-        super().run(args, opts)
+        if len(args) != 1 or args[0] != "news":
+            super().run(args, opts)
+            return
+        try:
+            spargs = check_arguments(opts.spargs)
+            clock.check()
+            load_outlets(self.settings["NEWSARCHIVE_OUTLETS"], only=spargs.get("outlets"))
+        except (ArgumentError, ConfigError, clock.ClockError) as exc:
+            print(f"scrapy crawl: error: {exc}", file=sys.stderr)
+            raise SystemExit(exitcodes.USAGE) from None
+        except UsageError:
+            raise
+        assert self.crawler_process
+        crawler = self._create_crawler("news")
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = exitcodes.OUTLET_FAILED
+            return
+        spider = crawler.spider
+        failed = spider.failed_outlets() if spider is not None else []
+        if failed:
+            print(f"scrapy crawl: {len(failed)} outlet(s) failed entirely (nothing came back): "
+                  f"{', '.join(failed)}", file=sys.stderr)
+            self.exitcode = exitcodes.OUTLET_FAILED

@@ -8,7 +8,7 @@ points at the WARC record the WARC middleware wrote for the same response.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -16,6 +16,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
+from newsarchive import clock
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.middlewares.warc import get_middleware
@@ -86,7 +87,7 @@ class CaptureLogMiddleware:
         stamp = request.meta.pop("newsarchive_fetched_at", None)
         if isinstance(stamp, str):
             stamp = datetime.fromisoformat(stamp)
-        return stamp or datetime.now(UTC)
+        return stamp or clock.now()
 
     def process_response(self, request: Request, response: Response) -> Response:
         warc = request.meta.pop("warc", None)  # RedirectMiddleware copies meta: never reuse a hop's

@@ -28,6 +28,7 @@ from scrapy import Request, Spider, signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
+from newsarchive import clock
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import RepairAction, repair_directory
@@ -129,7 +130,7 @@ class WarcCaptureMiddleware:
         meta = request.meta
         # A meta copied from an earlier hop (redirect, retry) carries that hop's time.
         if meta.get(_STAMPED_KEY) or not isinstance(meta.get(FETCHED_AT_KEY), datetime):
-            meta[FETCHED_AT_KEY] = datetime.now(UTC)
+            meta[FETCHED_AT_KEY] = clock.now()
         meta[_STAMPED_KEY] = True
         return None
 
@@ -140,7 +141,7 @@ class WarcCaptureMiddleware:
             return response
         fetched_at = request.meta.get(FETCHED_AT_KEY)
         if not isinstance(fetched_at, datetime):
-            fetched_at = datetime.now(UTC)
+            fetched_at = clock.now()
         if fetched_at.tzinfo is None:
             fetched_at = fetched_at.replace(tzinfo=UTC)
         writer = self.open_writer()

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
 
+from newsarchive import clock
 from newsarchive.config import Outlet
 from newsarchive.discovery.feeds import FeedEntry, FeedError, find_feed_links, parse_feed
 from newsarchive.discovery.sitemaps import SitemapEntry, SitemapError, parse_sitemap, within_window
@@ -118,7 +118,7 @@ class FeedSitemapMixin:
         except SitemapError as exc:
             self._problem(outlet, "bad_sitemap", response.url, str(exc))
             return
-        now = datetime.now(UTC)
+        now = clock.now()
         window = outlet.sitemap_max_age_days
         if sitemap.kind == "index":
             nesting = response.meta.get("sitemap_nesting", 0) + 1

@@ -6,6 +6,7 @@ WARC writing and stats per fetch live in middlewares and pipelines.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections import Counter
@@ -39,6 +40,42 @@ PAGINATION = re.compile(r"([?&](page|p|pg)=\d+)|(/page/\d+/?$)", re.IGNORECASE)
 NEXT_TEXT = re.compile(r"^\s*(next|older|more stories|›|»|→)", re.IGNORECASE)
 
 
+class ArgumentError(ValueError):
+    """A ``-a`` spider argument is unknown or has a bad value; the message says which."""
+
+
+#: The spider's ``-a`` arguments and what they take (anything else is refused).
+ARGUMENTS = {
+    "outlets": "comma-separated outlet names",
+    "recrawl": " | ".join(RECRAWL_MODES),
+}
+
+
+def check_arguments(spargs: dict[str, str]) -> dict[str, Any]:
+    """Validate ``-a`` arguments before a crawl starts; return them parsed.
+
+    A misspelt name (``recrwal=all``) would otherwise become a spider attribute nobody
+    reads, and the crawl would silently do less than asked.
+    """
+    parsed: dict[str, Any] = {}
+    for name, value in spargs.items():
+        if name not in ARGUMENTS:
+            close = difflib.get_close_matches(name, ARGUMENTS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ArgumentError(f"unknown spider argument -a {name}={value} "
+                                f"(known: {', '.join(ARGUMENTS)}){hint}")
+        if name == "outlets":
+            names = [n.strip() for n in value.split(",") if n.strip()]
+            if not names:
+                raise ArgumentError("-a outlets= names no outlet")
+            parsed[name] = names
+        elif name == "recrawl":
+            if value not in RECRAWL_MODES:
+                raise ArgumentError(f"-a recrawl={value}: expected one of {', '.join(RECRAWL_MODES)}")
+            parsed[name] = value
+    return parsed
+
+
 def _charset(response: Response) -> str | None:
     content_type = response.headers.get("Content-Type", b"").decode("latin-1")
     match = re.search(r"charset=[\"']?([\w.:-]+)", content_type, re.IGNORECASE)
@@ -55,8 +92,11 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     name = "news"
 
     def __init__(self, outlets: str | None = None, **kwargs: Any):
+        given = {k: str(v) for k, v in kwargs.items() if k != "name"}
+        checked = check_arguments({**({"outlets": outlets} if outlets is not None else {}), **given})
         super().__init__(**kwargs)
-        self.only = [name.strip() for name in outlets.split(",") if name.strip()] if outlets else None
+        self.only = checked.get("outlets")
+        self.ok_responses: Counter[str] = Counter()  # responses below 400 per outlet
         self.outlets: list[Outlet] = []
         self.seen: set[str] = set()  # canonical URLs already scheduled in this crawl
         self.scheduled: Counter[str] = Counter()  # requests per outlet, for max_pages
@@ -97,8 +137,6 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         mode = getattr(self, "recrawl", None)  # Scrapy sets -a arguments as attributes
         if not mode:
             return
-        if mode not in RECRAWL_MODES:
-            raise ValueError(f"recrawl={mode!r}: expected one of {', '.join(RECRAWL_MODES)}")
         settings = self.crawler.settings
         source = build_from_crawler(load_object(settings.get("NEWSARCHIVE_RECHECK_SOURCE")), self.crawler)
         for name, url in source.known_articles([o.name for o in self.outlets]):
@@ -303,6 +341,17 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         outlet = request.meta.get("outlet")
         if outlet in self.by_name:
             self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet}/pages_fetched")
+            if response.status < 400 or response.status in (404, 410):
+                self.ok_responses[outlet] += 1
+
+    def failed_outlets(self) -> list[str]:
+        """Outlets this crawl asked something of and got no usable answer from.
+
+        Unreachable, timing out, refusing every request, or answering only with server
+        errors: cron must hear about it (exit status 1). A 404 is an answer.
+        """
+        return sorted(name for name, asked in self.scheduled.items()
+                      if asked and not self.ok_responses[name])
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request

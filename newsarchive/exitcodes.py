@@ -1,0 +1,14 @@
+"""Exit statuses of ``scrapy crawl news``, ``newsarchive recrawl`` and the other commands.
+
+Cron mails whatever a job prints and judges it by its status, so each status means one
+thing (README: "Exit codes").
+"""
+
+OK = 0
+#: At least one outlet failed entirely: nothing came back from it (unreachable, timeouts,
+#: every request refused or answered with a server error).
+OUTLET_FAILED = 1
+#: Bad configuration or bad arguments; nothing was fetched.
+USAGE = 2
+#: Another ``newsarchive recrawl`` holds the lock; nothing was fetched (EX_TEMPFAIL).
+LOCKED = 75
