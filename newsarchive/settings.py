@@ -69,6 +69,14 @@ DOWNLOADER_MIDDLEWARES = {
     # Sees each 3xx before RedirectMiddleware (600): A -> B -> A ends as a logged error.
     "newsarchive.middlewares.redirects.RedirectLoopMiddleware": 610,
 }
+# Capture time = time on the wire: the handler stamps each request when the download slot
+# lets it go (after DOWNLOAD_DELAY / Crawl-delay), then hands it to Scrapy's HTTP handler
+# (or the one NEWSARCHIVE_WIRE_HANDLER names).
+DOWNLOAD_HANDLERS = {
+    "http": "newsarchive.wire.WireTimeDownloadHandler",
+    "https": "newsarchive.wire.WireTimeDownloadHandler",
+}
+NEWSARCHIVE_WIRE_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 EXTENSIONS = {
     "newsarchive.extensions.CrawlReport": 500,
 }

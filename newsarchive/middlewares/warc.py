@@ -12,8 +12,11 @@ Settings: WARC_ENABLED (True), WARC_DIR ("data/warc"), WARC_PREFIX ("newsarchive
 WARC_MAX_SIZE (1_000_000_000), WARC_OPERATOR, WARC_DESCRIPTION.
 
 Request meta: ``dont_archive`` skips an exchange; ``newsarchive_fetched_at`` (aware datetime)
-may be set by the caller and becomes the WARC-Date; after the response the middleware sets
-``newsarchive_fetched_at`` and ``warc`` (pointer dict) for the pipelines.
+becomes the WARC-Date. In a crawl :class:`newsarchive.wire.WireTimeDownloadHandler` sets it
+when the request goes on the wire (after the download slot's delay); without that handler
+the time this middleware saw the request is used (a caller's own time is kept). After the
+response the middleware sets ``newsarchive_fetched_at`` and ``warc`` (pointer dict) for the
+pipelines.
 """
 
 from __future__ import annotations
@@ -42,13 +45,13 @@ from newsarchive.warc.writer import (
     reason_phrase,
     warc_date,
 )
+from newsarchive.wire import FETCHED_AT_KEY, WIRE_KEY
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
 
-FETCHED_AT_KEY = "newsarchive_fetched_at"
 WARC_META_KEY = "warc"
 _STAMPED_KEY = "_newsarchive_warc_stamped"  # fetched_at in meta was set for an earlier hop
 
@@ -128,8 +131,10 @@ class WarcCaptureMiddleware:
     # ------------------------------------------------------------ middleware
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         meta = request.meta
-        # A meta copied from an earlier hop (redirect, retry) carries that hop's time.
-        if meta.get(_STAMPED_KEY) or not isinstance(meta.get(FETCHED_AT_KEY), datetime):
+        # A meta copied from an earlier hop (redirect, retry) carries that hop's time. This
+        # one is provisional: the download handler restamps when the request leaves.
+        wired = meta.pop(WIRE_KEY, False)
+        if wired or meta.get(_STAMPED_KEY) or not isinstance(meta.get(FETCHED_AT_KEY), datetime):
             meta[FETCHED_AT_KEY] = clock.now()
         meta[_STAMPED_KEY] = True
         return None
