@@ -120,6 +120,8 @@ def cmd_versions(args: argparse.Namespace) -> int:
         print(f"{'V':>3} {'CAPTURED (UTC)':<19} {'SEEN':>4} {'PUBLISHED':<19} {'MODIFIED':<19}  TITLE / CHANGE")
         for version in article.versions:
             change = ", ".join(kinds.get(version.id, [])) or ("first version" if version.seq == 1 else "-")
+            if not version.in_feed:  # a version storm's: see `newsarchive health`
+                change += f"; {version.review} (run {version.run_id}), not in the change feed"
             print(f"{version.seq:>3} {_when(version.captured_at):<19} {seen.get(version.id, 0):>4} "
                   f"{_when(version.published_at):<19} {_when(version.modified_at):<19}  {version.title}")
             print(f"{'':>3} {'':<19} {'':>4} {'':<19} {'':<19}  [{change}]")
@@ -149,15 +151,22 @@ def cmd_diff(args: argparse.Namespace) -> int:
         article = store.find_article(session, args.url)
         if article is None:
             raise CommandError(f"no archived article for {args.url}")
-        by_seq = {v.seq: v for v in article.versions}
+        # versions held or rejected as a version storm are not shown (newsarchive health)
+        by_seq = {v.seq: v for v in article.versions if v.in_feed}
+        hidden = {v.seq: v for v in article.versions if not v.in_feed}
+        for seq in (args.to, args.from_):
+            if seq in hidden:
+                raise CommandError(f"version {seq} of {article.canonical_url} is {hidden[seq].review} "
+                                   f"(version storm of run {hidden[seq].run_id}; see newsarchive health)")
         if len(by_seq) < 2 and args.to is None:
             raise CommandError(f"{article.canonical_url} has only one version: nothing to compare")
         to_seq = max(by_seq) if args.to is None else args.to
-        from_seq = to_seq - 1 if args.from_ is None else args.from_
+        older = [seq for seq in by_seq if seq < to_seq]
+        from_seq = (max(older) if older else to_seq - 1) if args.from_ is None else args.from_
         if from_seq >= to_seq:
             raise CommandError(f"--from ({from_seq}) must be older than --to ({to_seq})")
         if from_seq not in by_seq or to_seq not in by_seq:
-            raise CommandError(f"{article.canonical_url} has versions 1..{max(by_seq)}; "
+            raise CommandError(f"{article.canonical_url} has versions {', '.join(map(str, sorted(by_seq)))}; "
                                f"asked for {from_seq}..{to_seq}")
         old, new = by_seq[from_seq], by_seq[to_seq]
         stored = session.scalar(select(Change).where(Change.from_version_id == old.id,
@@ -193,6 +202,94 @@ def cmd_changes(args: argparse.Namespace) -> int:
         for row in change_feed(session, since=args.since, outlet=args.outlet, kinds=args.kind or ()):
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 0
+
+
+def _health_row(outlet_run: Any) -> str:
+    f = outlet_run.figures
+    return (f"  run {outlet_run.run_id:>4} {_when(outlet_run.run.started_at):<19} {outlet_run.verdict:<10} "
+            f"pages={f.get('article_pages', 0)} short={f.get('short_share', 0):.0%} "
+            f"errors={f.get('error_share', 0):.0%} same-text={f.get('duplicate_share', 0):.0%} "
+            f"no-title={f.get('missing_title_share', 0):.0%} no-date={f.get('missing_date_share', 0):.0%} "
+            f"no-byline={f.get('missing_byline_share', 0):.0%} median={f.get('length', {}).get('p50', 0)} "
+            f"changed={f.get('changed', 0)}/{f.get('checked', 0)}")
+
+
+def _health_json(outlet_run: Any) -> dict[str, Any]:
+    from newsarchive import health
+
+    return {"run": outlet_run.run_id, "started_at": outlet_run.run.started_at.isoformat(),
+            "run_status": outlet_run.run.status, "verdict": outlet_run.verdict, "reasons": outlet_run.reasons,
+            "figures": outlet_run.figures, "storm": outlet_run.storm, "review": outlet_run.review,
+            "leaked_text": health.leaked_text(outlet_run.storm)}
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from newsarchive import alerts, health
+    from newsarchive.db.models import Outlet
+
+    settings = project_settings(args)
+    thresholds = health.Thresholds.from_settings(settings)
+    with open_session(args) as session:
+        if args.confirm is not None or args.reject is not None:
+            run_id, decision = (args.confirm, "confirmed") if args.confirm is not None else (args.reject, "rejected")
+            with session.begin():
+                try:
+                    done = health.review_run(session, run_id, decision, outlet=args.outlet, thresholds=thresholds)
+                except health.ReviewError as exc:
+                    raise CommandError(str(exc)) from None
+            for result, count in done:
+                print(f"run {run_id}, outlet {result.outlet}: {count} version(s) {decision}"
+                      + ("; they are in the change feed now" if decision == "confirmed" else
+                         "; they stay out of the change feed and diffs"))
+            alerts.notify(settings.get("NEWSARCHIVE_HEALTH_WEBHOOK"), [r for r, _ in done],
+                          source=f"{decision} run {run_id}")
+        query = select(Outlet).order_by(Outlet.name)
+        if args.outlet:
+            query = query.where(Outlet.name == args.outlet)
+        outlets = session.scalars(query).all()
+        if args.outlet and not outlets:
+            raise CommandError(f"no outlet {args.outlet!r} in the archive")
+        report = []
+        for outlet in outlets:
+            verdict = health.outlet_verdict(session, outlet)
+            if verdict is None:
+                continue
+            report.append((verdict, health.outlet_runs(session, outlet, args.runs)))
+        if args.format == "json":
+            json.dump({"healthy": all(v.verdict == "healthy" for v, _ in report), "outlets": [
+                {**v.to_dict(), "runs": [_health_json(r) for r in rows]} for v, rows in report]},
+                sys.stdout, ensure_ascii=False, indent=2)
+            sys.stdout.write("\n")
+        elif not report:
+            print("no crawl run judged yet")
+        for verdict, rows in report if args.format == "text" else ():
+            print(f"{verdict.outlet}: {verdict.verdict.upper()}")
+            for line in verdict.reasons:
+                print(f"  - {line}")
+            for row in rows:
+                print(_health_row(row))
+            base = rows[0].figures.get("baseline") if rows else None
+            if base:
+                print(f"  baseline ({base['runs']} run(s)): short={base['short_share']:.0%} "
+                      f"errors={base['error_share']:.0%} no-title={base['missing_title_share']:.0%} "
+                      f"no-date={base['missing_date_share']:.0%} no-byline={base['missing_byline_share']:.0%} "
+                      f"median={base['length_p50']} changed={base['changed_share']:.0%}")
+            for row in rows:
+                if row.storm and row.review in ("held", "rejected"):
+                    print(f"  run {row.run_id} storm {row.review}: {row.storm['held_versions']} version(s); "
+                          f"text that leaked into the articles:")
+                    for text in health.leaked_text(row.storm) or ["(none added: text was removed everywhere)"]:
+                        print(f"    | {text}")
+                    if row.review == "held":
+                        print(f"    newsarchive health --confirm {row.run_id}   # a real mass edit: "
+                              "publish the versions")
+                        print(f"    newsarchive health --reject {row.run_id}    # page furniture: keep them out")
+            hints = rows[0].figures.get("boilerplate_hints") if rows else None
+            for hint in hints or ():
+                print(f"  boilerplate hint: in {hint['articles']} pages of run {rows[0].run_id}: {hint['text'][:100]}")
+    return 0 if all(v.verdict == "healthy" for v, _ in report) else 1
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
@@ -340,6 +437,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--kind", action="append", metavar="K",
                      help="only changes carrying kind K (repeatable: any of them)")
     sub.add_argument("--format", choices=("jsonl",), default="jsonl")
+    sub = verb("health", cmd_health,
+               "extraction health per outlet: the last runs against the outlet's baseline and a verdict "
+               "(exit status 1 when an outlet is not healthy)")
+    sub.add_argument("--outlet", help="only this outlet")
+    sub.add_argument("--format", choices=("text", "json"), default="text")
+    sub.add_argument("--runs", type=int, default=3, metavar="N", help="show the last N runs (default 3)")
+    review = sub.add_mutually_exclusive_group()
+    review.add_argument("--confirm", type=int, metavar="RUN",
+                        help="a held storm of run RUN is a real mass edit: release its versions into the feed")
+    review.add_argument("--reject", type=int, metavar="RUN",
+                        help="a held storm of run RUN is leaked page furniture: keep its versions out for good")
     sub = verb("discover", cmd_discover,
                "read a homepage and its robots.txt; print a ready-to-paste [[outlet]] block")
     sub.add_argument("url", help="the outlet's homepage")

@@ -13,6 +13,7 @@ from newsarchive import __version__
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import Capture
+from newsarchive.extensions import RUN_ID_STAT
 from newsarchive.items import ArticleGoneItem, ArticleItem
 from newsarchive.middlewares.warc import get_middleware
 
@@ -60,9 +61,13 @@ class StoragePipeline:
         with self.sessions.begin() as session:
             outlet = store.get_or_create_outlet(session, item.outlet, self.outlet_configs.get(item.outlet))
             capture = session.get(Capture, item.capture_id) if item.capture_id else None
+            run_id = self.stats.get_value(RUN_ID_STAT)  # set by HealthMonitor: judged at the end of the run
+            if capture is not None:
+                capture.run_id = run_id
             recorded = store.record_article(session, outlet=outlet, canonical_url=item.canonical_url,
                                             content=content, fetched_at=fetched_at, capture=capture,
-                                            source=item.source, redirected_from=item.redirected_from)
+                                            source=item.source, redirected_from=item.redirected_from,
+                                            run_id=run_id, pending=run_id is not None)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)

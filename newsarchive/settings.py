@@ -78,8 +78,19 @@ DOWNLOAD_HANDLERS = {
 }
 NEWSARCHIVE_WIRE_HANDLER = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
 EXTENSIONS = {
+    "newsarchive.extensions.HealthMonitor": 490,
     "newsarchive.extensions.CrawlReport": 500,
 }
+# Extraction health (newsarchive.health): judged per outlet at the end of every run; a version
+# storm's versions are held out of the change feed until `newsarchive health --confirm/--reject`.
+NEWSARCHIVE_HEALTH_ENABLED = True
+# POSTed a JSON object when an outlet's verdict changes (empty: no webhook).
+NEWSARCHIVE_HEALTH_WEBHOOK = os.environ.get("NEWSARCHIVE_HEALTH_WEBHOOK", "")
+# A run still "running" this long (or whose process is gone) is judged by the next crawl.
+NEWSARCHIVE_HEALTH_STALE_HOURS = 12
+# Thresholds: NEWSARCHIVE_HEALTH_SHORT_TEXT, _MIN_PAGES, _DEGRADED_RISE, _BROKEN_SHARE,
+# _LENGTH_DEGRADED, _LENGTH_BROKEN, _STORM_MIN_CHECKED, _STORM_SHARE, _STORM_COMMON,
+# _BOILERPLATE_SHARE, _BASELINE_RUNS (defaults and meaning: newsarchive.health.Thresholds).
 ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 500,
 }

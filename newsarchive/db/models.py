@@ -1,6 +1,8 @@
-"""The archive's tables: outlets, articles, captures, article versions, changes.
+"""The archive's tables: outlets, articles, captures, article versions, changes, crawl runs.
 
-Versions and changes are insert-only: the archive never rewrites what it has seen.
+Versions and changes are insert-only: the archive never rewrites what it has seen. The one
+mutable mark on a version is its review state (a storm's versions are held until a person
+confirms or rejects them); see :attr:`ArticleVersion.in_feed`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import ColumnElement, or_
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -125,6 +129,7 @@ class Capture(Base):
     warc_record_id: Mapped[str | None] = mapped_column(String(100))
     warc_revisit: Mapped[bool] = mapped_column(Boolean, default=False)
     warc_lost: Mapped[bool] = mapped_column(Boolean, default=False)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)  # article fetches
 
     __table_args__ = (Index("ix_captures_url_digest", "url", "payload_digest"),)
 
@@ -153,6 +158,11 @@ class ArticleVersion(Base):
     language: Mapped[str | None] = mapped_column(String(20))
     description: Mapped[str | None] = mapped_column(Text)
     paragraphs: Mapped[list[Any]] = mapped_column(default=list)
+    # None = accepted as stored; "pending" until its run is analysed; a storm's versions are
+    # "held" until `newsarchive health --confirm/--reject RUN` makes them "confirmed"/"rejected".
+    review: Mapped[str | None] = mapped_column(String(20))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    visible_at: Mapped[datetime | None]  # when it entered the change feed (None: not in it)
 
     article: Mapped[Article] = relationship(back_populates="versions")
     first_capture: Mapped[Capture | None] = relationship(foreign_keys=[first_capture_id])
@@ -162,6 +172,19 @@ class ArticleVersion(Base):
     @property
     def text(self) -> str:
         return "\n\n".join(self.paragraphs)
+
+    @hybrid_property
+    def in_feed(self) -> bool:
+        """Visible to readers (change feed, diffs, syndication, web): not pending, held or rejected.
+
+        Works on an instance and in a query: ``select(ArticleVersion).where(ArticleVersion.in_feed)``.
+        """
+        return self.review is None or self.review == "confirmed"
+
+    @in_feed.inplace.expression
+    @classmethod
+    def _in_feed_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.review.is_(None), cls.review == "confirmed")
 
     def __repr__(self) -> str:
         return f"ArticleVersion(article_id={self.article_id!r}, seq={self.seq}, title={self.title!r})"
@@ -189,3 +212,45 @@ class Change(Base):
 
     def __repr__(self) -> str:
         return f"Change(article_id={self.article_id!r}, to={self.to_version_id!r}, kinds={self.kinds!r})"
+
+
+class CrawlRun(Base):
+    """One ``scrapy crawl news`` process from start to end (several may run at once)."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | finished | interrupted
+    finish_reason: Mapped[str | None] = mapped_column(String(100))
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    outlets: Mapped[list[Any]] = mapped_column(default=list)  # names the run was asked to crawl
+
+    def __repr__(self) -> str:
+        return f"CrawlRun(id={self.id!r}, started_at={self.started_at}, status={self.status!r})"
+
+
+class OutletRun(Base):
+    """One outlet's extraction-health figures and verdict for one run (see newsarchive.health)."""
+
+    __tablename__ = "outlet_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict)  # counts, shares, text lengths
+    storm: Mapped[dict[str, Any] | None]  # the common change and leaked text, when a storm was seen
+    review: Mapped[str | None] = mapped_column(String(20))  # held | confirmed | rejected (storms only)
+    verdict: Mapped[str] = mapped_column(String(20))  # healthy | degraded | broken | storm held
+    reasons: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    run: Mapped[CrawlRun] = relationship()
+    outlet: Mapped[Outlet] = relationship()
+
+    __table_args__ = (UniqueConstraint("run_id", "outlet_id", name="uq_outlet_run"),)
+
+    def __repr__(self) -> str:
+        return f"OutletRun(run_id={self.run_id!r}, outlet_id={self.outlet_id!r}, verdict={self.verdict!r})"

@@ -10,13 +10,26 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.changes import ChangeRecord
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
 
 EVENTS = ("version", "article_removed", "redirected")
+
+
+def feed_versions() -> Select[tuple[ArticleVersion]]:
+    """The versions readers may see: every consumer of versions (feed, diffs, syndication,
+    web) starts from here or filters on ``ArticleVersion.in_feed``, so a storm held for
+    review, or rejected, never leaks out through one of them."""
+    return select(ArticleVersion).where(ArticleVersion.in_feed)
+
+
+def visible_since(since: datetime) -> ColumnElement[bool]:
+    """Versions that entered the feed at or after ``since``. A held version that is confirmed
+    later enters then, so consumers polling with ``--since`` do not miss it."""
+    return func.coalesce(ArticleVersion.visible_at, ArticleVersion.captured_at) >= since
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -51,9 +64,11 @@ def _change(change: Change | None) -> dict[str, Any] | None:
 
 def change_feed(session: Session, *, since: datetime | None = None, outlet: str | None = None,
                 kinds: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
-    """Every version (with its change record) and every removal/redirect event, oldest first.
+    """Every visible version (with its change record) and every removal/redirect event, oldest first.
 
-    ``since`` keeps events captured at or after that instant; ``kinds`` keeps events whose
+    Versions held for review or rejected (newsarchive.health) are left out. ``since`` keeps
+    versions that became visible at or after that instant (a confirmed storm's versions enter
+    when confirmed) and events captured at or after it; ``kinds`` keeps events whose
     change carries at least one of those kinds (so version 1, which has no change, is
     dropped by any kind filter).
     """
@@ -65,6 +80,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
         .join(Outlet, Article.outlet_id == Outlet.id)
         .outerjoin(Change, Change.to_version_id == ArticleVersion.id)
         .outerjoin(first_capture, ArticleVersion.first_capture_id == first_capture.id)
+        .where(ArticleVersion.in_feed)
     )
     event_capture = aliased(Capture)
     events = (
@@ -76,7 +92,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
         .where(Change.to_version_id.is_(None))
     )
     if since is not None:
-        versions = versions.where(ArticleVersion.captured_at >= since)
+        versions = versions.where(visible_since(since))
         events = events.where(Change.created_at >= since)
     if outlet:
         versions = versions.where(Outlet.name == outlet)

@@ -105,8 +105,15 @@ def _moved_article(session: Session, canonical_url: str, redirected_from: str | 
 
 def record_article(session: Session, *, outlet: Outlet, canonical_url: str, content: dict[str, Any],
                    fetched_at: datetime, capture: Capture | None = None,
-                   source: str | None = None, redirected_from: str | None = None) -> Recorded:
+                   source: str | None = None, redirected_from: str | None = None,
+                   run_id: int | None = None, pending: bool = False) -> Recorded:
     """Store one fetch of an article; add a version only when the content changed.
+
+    Rejected versions (a storm a person rejected) are never the base of a comparison: the
+    fetch is compared with the latest version not rejected, and content equal to a rejected
+    version is recorded as a capture of it (``unchanged``), so a leak that persists makes no
+    new versions and its end does not look like an edit. With ``pending``, a new version
+    (not a first one) stays out of the change feed until its run is analysed (newsarchive.health).
 
     A return to an earlier version is stored once (``reverted``); when the article
     keeps flipping between versions it already has, the fetch is recorded as a
@@ -128,13 +135,16 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     elif article.status != "live":  # its own URL answers with the article again
         article.status, article.redirected_to = "live", None
     fp = fingerprint(content.get("title"), content.get("byline"), content.get("paragraphs") or [])
-    versions = session.scalars(
+    stored = session.scalars(
         select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.seq)
     ).all()
+    versions = [v for v in stored if v.review != "rejected"]
     latest = versions[-1] if versions else None
-    if latest is not None and latest.fingerprint == fp:
-        _link(capture, article, latest, "unchanged")
-        return Recorded("unchanged", article, latest)
+    same = latest if latest is not None and latest.fingerprint == fp else next(
+        (v for v in stored if v.review == "rejected" and v.fingerprint == fp), None)
+    if same is not None:
+        _link(capture, article, same, "unchanged")
+        return Recorded("unchanged", article, same)
     earlier = next((v for v in versions[:-1] if v.fingerprint == fp), None)
     if earlier is not None and _has_reverted(session, article):
         article.flapping = True
@@ -143,7 +153,7 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
 
     version = ArticleVersion(
         article_id=article.id,
-        seq=(latest.seq + 1) if latest else 1,
+        seq=(stored[-1].seq + 1) if stored else 1,
         fingerprint=fp,
         captured_at=fetched_at,
         first_capture_id=capture.id if capture is not None else None,
@@ -157,6 +167,9 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
         language=content.get("language"),
         description=content.get("description"),
         paragraphs=list(content.get("paragraphs") or []),
+        run_id=run_id,
+        review="pending" if pending and stored else None,
+        visible_at=None if pending and stored else fetched_at,
     )
     session.add(version)
     session.flush()
@@ -208,7 +221,8 @@ def record_gone(session: Session, *, canonical_url: str, capture: Capture | None
     if article.status == new_status and article.redirected_to == redirected_to:
         return None
     article.status, article.redirected_to = new_status, redirected_to
-    latest = session.scalar(select(ArticleVersion).where(ArticleVersion.article_id == article.id)
+    latest = session.scalar(select(ArticleVersion).where(ArticleVersion.article_id == article.id,
+                                                         ArticleVersion.in_feed)
                             .order_by(ArticleVersion.seq.desc()).limit(1))
     kind = "redirected" if redirected_to else "article_removed"
     change = Change(article_id=article.id, from_version_id=latest.id if latest else None,
