@@ -226,7 +226,7 @@ def _health_json(outlet_run: Any) -> dict[str, Any]:
 def cmd_health(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from newsarchive import alerts, health
+    from newsarchive import alerts, exitcodes, health
     from newsarchive.db.models import Outlet
 
     settings = project_settings(args)
@@ -289,7 +289,7 @@ def cmd_health(args: argparse.Namespace) -> int:
             hints = rows[0].figures.get("boilerplate_hints") if rows else None
             for hint in hints or ():
                 print(f"  boilerplate hint: in {hint['articles']} pages of run {rows[0].run_id}: {hint['text'][:100]}")
-    return 0 if all(v.verdict == "healthy" for v, _ in report) else 1
+    return exitcodes.OK if all(v.verdict == "healthy" for v, _ in report) else exitcodes.UNHEALTHY
 
 
 def cmd_discover(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ OK = 0
 #: At least one outlet failed entirely: nothing came back from it (unreachable, timeouts,
 #: every request refused or answered with a server error).
 OUTLET_FAILED = 1
+#: ``newsarchive health``: at least one outlet is not healthy (degraded, broken, storm held).
+UNHEALTHY = 1
 #: Bad configuration or bad arguments; nothing was fetched.
 USAGE = 2
 #: Another ``newsarchive recrawl`` holds the lock; nothing was fetched (EX_TEMPFAIL).

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from newsarchive import clock
 from newsarchive.changes import split_sentences
 from newsarchive.db.models import (
     Article,
@@ -40,7 +41,6 @@ from newsarchive.db.models import (
     CrawlRun,
     Outlet,
     OutletRun,
-    utcnow,
 )
 
 VERDICTS = ("healthy", "degraded", "storm held", "broken")  # in rising severity
@@ -351,7 +351,7 @@ def outlet_verdict(session: Session, outlet: Outlet) -> OutletHealth | None:
 
 
 def _set_review(session: Session, run_id: int, outlet_id: int, old: Iterable[str], new: str | None) -> int:
-    visible = utcnow() if new in (None, "confirmed") else None
+    visible = clock.now() if new in (None, "confirmed") else None
     articles = select(Article.id).where(Article.outlet_id == outlet_id)
     result = session.execute(
         update(ArticleVersion)
@@ -401,8 +401,8 @@ def close_run(session: Session, run: CrawlRun, *, stats: Mapping[str, Any] | Non
     # every version of the run not held is released (outlets without figures included)
     session.execute(update(ArticleVersion).where(ArticleVersion.run_id == run.id,
                                                  ArticleVersion.review == "pending")
-                    .values(review=None, visible_at=utcnow()).execution_options(synchronize_session=False))
-    run.status, run.finish_reason, run.finished_at = status, reason, utcnow()
+                    .values(review=None, visible_at=clock.now()).execution_options(synchronize_session=False))
+    run.status, run.finish_reason, run.finished_at = status, reason, clock.now()
     return result
 
 

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newsarchive.db.models import CrawlRun, utcnow
+from newsarchive import clock
+from newsarchive.db.models import CrawlRun
 
 
 def start_run(session: Session, outlets: list[str]) -> CrawlRun:
-    run = CrawlRun(started_at=utcnow(), status="running", host=socket.gethostname(), pid=os.getpid(),
+    run = CrawlRun(started_at=clock.now(), status="running", host=socket.gethostname(), pid=os.getpid(),
                    outlets=list(outlets))
     session.add(run)
     session.flush()
@@ -25,7 +26,7 @@ def start_run(session: Session, outlets: list[str]) -> CrawlRun:
 
 
 def finish_run(session: Session, run: CrawlRun, *, status: str = "finished", reason: str | None = None) -> None:
-    run.status, run.finish_reason, run.finished_at = status, reason, utcnow()
+    run.status, run.finish_reason, run.finished_at = status, reason, clock.now()
 
 
 def _alive(pid: int) -> bool:
@@ -40,7 +41,7 @@ def _alive(pid: int) -> bool:
 
 def stale_runs(session: Session, *, older_than: timedelta, now: datetime | None = None) -> list[CrawlRun]:
     """Runs still marked running whose process is gone: dead on this host, or older than ``older_than``."""
-    now = now or utcnow()
+    now = now or clock.now()
     host = socket.gethostname()
     stale = []
     for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "running").order_by(CrawlRun.id)):

@@ -140,8 +140,7 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     ).all()
     versions = [v for v in stored if v.review != "rejected"]
     latest = versions[-1] if versions else None
-    same = latest if latest is not None and latest.fingerprint == fp else next(
-        (v for v in stored if v.review == "rejected" and v.fingerprint == fp), None)
+    same = _same_content(stored, versions, fp)
     if same is not None:
         _link(capture, article, same, "unchanged")
         return Recorded("unchanged", article, same)
@@ -185,6 +184,19 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
         session.add(change)
     _link(capture, article, version, "new_version" if latest else "new_article")
     return Recorded("new_version" if latest else "new_article", article, version, change)
+
+
+def _same_content(stored: list[ArticleVersion], versions: list[ArticleVersion],
+                  fp: str) -> ArticleVersion | None:
+    """The version a fetch is a capture of, not an edit: the latest one not rejected; the last
+    visible one while a storm after it is held (the leak went away); a rejected one (it stays)."""
+    latest = versions[-1] if versions else None
+    if latest is not None and latest.fingerprint == fp:
+        return latest
+    visible = [v for v in versions if v.in_feed]
+    if latest is not None and not latest.in_feed and visible and visible[-1].fingerprint == fp:
+        return visible[-1]
+    return next((v for v in stored if v.review == "rejected" and v.fingerprint == fp), None)
 
 
 def _has_reverted(session: Session, article: Article) -> bool:
