@@ -144,13 +144,18 @@ def decode_html(body: bytes, declared_encoding: str | None = None) -> DecodedHtm
 
 # --------------------------------------------------------------------------- parsing
 
+# Comments and processing instructions dropped at parse time: trafilatura expects a
+# tree without them (left in, they split paragraphs and whole stories go missing).
+_PARSER = lxml.html.HTMLParser(collect_ids=False, remove_comments=True, remove_pis=True)
+
+
 def _parse(html: str) -> lxml.html.HtmlElement:
     # lxml refuses str input that carries an XML encoding declaration.
     html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
     if not html.strip():
         raise ExtractionError("empty document")
     try:
-        tree = lxml.html.document_fromstring(html)
+        tree = lxml.html.document_fromstring(html, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"cannot parse HTML: {exc}") from exc
     if tree is None or len(tree) == 0:
@@ -606,7 +611,8 @@ _TRAFILATURA_CONFIG = _trafilatura_config()
 
 def _main_text(
     tree: lxml.html.HtmlElement, url: str, title: str | None, authors: list[str]
-) -> list[str]:
+) -> tuple[list[str], str | None]:
+    """Body paragraphs, and the standfirst put in front of them (None if none was added)."""
     standfirst = _standfirst(tree)
     _preclean(tree)
     document = trafilatura.bare_extraction(
@@ -618,6 +624,9 @@ def _main_text(
         include_links=False,
         deduplicate=False,
         with_metadata=False,
+        # On real pages precision mode wins (public benchmark, dev split: F1 0.969 vs
+        # 0.956 for the default) and its fallback comparison still recovers short bodies.
+        favor_precision=True,
         config=_TRAFILATURA_CONFIG,
     )
     body = getattr(document, "body", None)
@@ -630,9 +639,15 @@ def _main_text(
         position = head.index(title.casefold())
         if all(len(p.split()) <= 3 for p in cleaned[:position]):
             del cleaned[: position + 1]
-    if standfirst and cleaned and standfirst.casefold() not in (p.casefold() for p in cleaned):
+    if standfirst and cleaned and _words(standfirst) not in _words(" ".join(cleaned)):
         cleaned.insert(0, standfirst)
-    return cleaned
+        return cleaned, standfirst
+    return cleaned, None
+
+
+def _words(text: str) -> str:
+    """Text reduced to its words, for "is this already there" checks."""
+    return " ".join(re.findall(r"\w+", text.casefold()))
 
 
 # --------------------------------------------------------------------------- entry point
@@ -664,7 +679,7 @@ def extract_article(html: str | bytes, url: str, *, encoding: str | None = None)
     language = _language(tree, ld)
     amphtml = _link(tree, "amphtml", base)
 
-    paragraphs = _main_text(tree, url, title, authors)
+    paragraphs, standfirst = _main_text(tree, url, title, authors)
     if not paragraphs:
         raise ExtractionError(f"no main article text found in {url}")
 
@@ -682,6 +697,9 @@ def extract_article(html: str | bytes, url: str, *, encoding: str | None = None)
         "language": language,
         "description": description,
         "site_name": site_name,
+        # the summary under the headline when the cleaner put it in front of the body
+        # (it is then paragraphs[0]); None when the body had it already or there is none
+        "standfirst": standfirst,
         "paragraphs": paragraphs,
         "text": "\n\n".join(paragraphs),
     }

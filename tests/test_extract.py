@@ -24,7 +24,7 @@ URLS = {
 KEYS = {
     "url", "canonical_url", "amphtml_url", "title", "authors", "byline", "published_raw",
     "published", "modified_raw", "modified", "language", "description", "site_name",
-    "paragraphs", "text",
+    "standfirst", "paragraphs", "text",
 }
 
 
