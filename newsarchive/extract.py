@@ -420,13 +420,75 @@ def _link_text_length(el: lxml.html.HtmlElement) -> int:
     return sum(len(_collapse(a.text_content())) for a in el.iter("a"))
 
 
-def _is_link_list(el: lxml.html.HtmlElement) -> bool:
-    """Three or more links making up almost all of the text: a list of other stories."""
-    links = [a for a in el.iter("a") if _collapse(a.text_content())]
-    if len(links) < 3:
-        return False
-    text_length = len(_collapse(el.text_content()))
-    return text_length > 0 and _link_text_length(el) / text_length >= 0.8
+def _visible_length(text: str | None) -> int:
+    """Characters a reader sees in one text node, whitespace runs counted as one."""
+    return len(" ".join(text.split())) if text else 0
+
+
+def _link_lists(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """Containers where three or more links make up almost all of the text: lists of
+    other stories. Innermost first; a list found inside a container no longer counts
+    towards that container's text, as if it had been removed already.
+
+    One bottom-up walk (a tree of n nodes costs O(n), not O(n * depth)).
+    """
+    found: list[lxml.html.HtmlElement] = []
+    # per element: (text length, link text length, links with text)
+    stats: dict[lxml.html.HtmlElement, tuple[int, int, int]] = {}
+    for _, el in lxml.etree.iterwalk(root, events=("end",)):
+        if not isinstance(el.tag, str):
+            continue
+        text, link_text, links = _visible_length(el.text), 0, 0
+        for child in el:
+            text += _visible_length(child.tail)
+            child_stats = stats.pop(child, None)
+            if child_stats is not None:
+                text, link_text, links = (
+                    text + child_stats[0], link_text + child_stats[1], links + child_stats[2]
+                )
+        if el.tag == "a":
+            link_text, links = text, links + (1 if text else 0)
+        if (el.tag in _LINK_LIST_CONTAINERS and links >= 3 and text
+                and link_text >= 0.8 * text):
+            found.append(el)  # not counted in the parent: stats left out
+            continue
+        stats[el] = (text, link_text, links)
+    return found
+
+
+_CHUNK_CLASS = re.compile(r"body|chunk|content|story|article|entry|text", re.IGNORECASE)
+_NOT_CHUNK_CLASS = re.compile(
+    r"comment|reply|related|promo|teaser|card|recirc|sidebar|footer|header|nav|share|ad\b",
+    re.IGNORECASE,
+)
+
+
+def _merge_body_chunks(tree: lxml.html.HtmlElement) -> None:
+    """Join an article body that the template splits into sibling chunks.
+
+    Some templates cut the story into several containers with the same class, with
+    ad slots between them; an extractor picks one container and loses the rest of
+    the story. The later chunks' contents are moved into the first chunk, in order.
+    """
+    groups: dict[str, list[lxml.html.HtmlElement]] = {}
+    for el in tree.xpath("//body//div[@class] | //body//section[@class]"):
+        cls = el.get("class") or ""
+        if _CHUNK_CLASS.search(cls) and not _NOT_CHUNK_CLASS.search(cls):
+            groups.setdefault(cls, []).append(el)
+    for chunks in groups.values():
+        chunks = [
+            el for el in chunks
+            if any(_visible_length(p.text_content()) >= 80 for p in el.iterchildren("p"))
+        ]
+        if len(chunks) < 2 or any(
+            other in set(chunk.iterancestors()) for chunk in chunks for other in chunks
+        ):
+            continue
+        first = chunks[0]
+        for other in chunks[1:]:
+            for child in list(other):
+                first.append(child)
+            _drop(other)
 
 
 def _is_promo(el: lxml.html.HtmlElement) -> bool:
@@ -482,9 +544,10 @@ def _preclean(tree: lxml.html.HtmlElement) -> None:
         if el.getparent() is not None and _is_icon_label(el):
             _drop(el)
     # Lists of other stories (rotating "related headlines"), innermost first.
-    for el in reversed(tree.xpath("//body//*")):
-        if el.tag in _LINK_LIST_CONTAINERS and el.getparent() is not None and _is_link_list(el):
-            _drop(el)
+    body = tree.find("body")
+    for el in _link_lists(body if body is not None else tree):
+        _drop(el)
+    _merge_body_chunks(tree)
     for el in tree.xpath("//p | //div[not(.//p)] | //li"):
         if el.getparent() is not None and _is_promo(el):
             _drop(el)
