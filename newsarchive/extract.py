@@ -523,33 +523,74 @@ def _drop(el: lxml.html.HtmlElement) -> None:
         el.drop_tree()
 
 
+_HIDDEN_TAGS = {"svg", "nav", "noscript", "template"}
+_HIDDEN_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog"}
+
+
+def _is_hidden(el: lxml.html.HtmlElement) -> bool:
+    """Never prose: icon sprites, navigation, landmarks, and what is hidden from readers."""
+    tag = el.tag
+    if tag in _HIDDEN_TAGS or (isinstance(tag, str) and tag.endswith("}svg")):
+        return True
+    return (
+        el.get("aria-hidden") == "true"
+        or el.get("hidden") is not None
+        or el.get("role") in _HIDDEN_ROLES
+    )
+
+
+def _leading_text(el: lxml.html.HtmlElement, size: int = 80) -> str:
+    """The first ``size`` or so characters of an element's text, without reading it all."""
+    pieces: list[str] = []
+    length = 0
+    for piece in el.itertext():
+        pieces.append(piece)
+        length += len(piece)
+        if length >= size:
+            break
+    return _collapse("".join(pieces))
+
+
+def _has_block_inside(el: lxml.html.HtmlElement, *tags: str) -> bool:
+    return next(el.iterdescendants(*tags), None) is not None
+
+
 def _preclean(tree: lxml.html.HtmlElement) -> None:
-    """Remove the noise trafilatura leaks on news templates; edits the tree in place."""
-    # Icon sprites and icon-font labels: hidden from assistive tech, never prose.
-    for el in tree.xpath(
-        "//svg | //*[local-name()='svg'] | //*[@aria-hidden='true'] | //*[@hidden]"
-        " | //*[@role='navigation' or @role='banner' or @role='contentinfo'"
-        " or @role='complementary' or @role='dialog' or @role='alertdialog']"
-        " | //nav | //noscript | //template"
-    ):
-        _drop(el)
+    """Remove the noise trafilatura leaks on news templates; edits the tree in place.
+
+    Each rule first looks at an element's tag, attributes or first characters, which
+    is cheap, and reads the whole text only of the few candidates that pass.
+    """
+    elements = [el for el in tree.iter() if isinstance(el.tag, str)]
+    for el in elements:
+        if _is_hidden(el):
+            _drop(el)
+    body = tree.find("body")
+    body = body if body is not None else tree
     # Editorial lines ("LATEST: <link>", "Correction:") are often a link-dense <div>,
     # which trafilatura discards; make them plain paragraphs so they survive.
-    for el in tree.xpath("//body//p | //body//div[not(.//p) and not(.//div)]"):
+    for el in body.iter("p", "div"):
+        if not _EDITORIAL_LINE.match(_leading_text(el)):
+            continue
+        if el.tag == "div" and _has_block_inside(el, "p", "div"):
+            continue
         if _EDITORIAL_LINE.match(_collapse(el.text_content())):
             el.tag = "p"
             for link in list(el.iter("a")):
                 link.drop_tag()
-    for el in tree.xpath("//body//*[@class]"):
-        if el.getparent() is not None and _is_icon_label(el):
+    for el in list(body.iter("i", "span", "em", "b", "use", "button", "a")):
+        if el.get("class") and el.getparent() is not None and _is_icon_label(el):
             _drop(el)
     # Lists of other stories (rotating "related headlines"), innermost first.
-    body = tree.find("body")
-    for el in _link_lists(body if body is not None else tree):
+    for el in _link_lists(body):
         _drop(el)
     _merge_body_chunks(tree)
-    for el in tree.xpath("//p | //div[not(.//p)] | //li"):
-        if el.getparent() is not None and _is_promo(el):
+    for el in list(tree.iter("p", "div", "li")):
+        if el.getparent() is None or not _PROMO_PREFIX.match(_leading_text(el)):
+            continue
+        if el.tag == "div" and _has_block_inside(el, "p"):
+            continue
+        if _is_promo(el):
             _drop(el)
 
 
@@ -630,18 +671,24 @@ _STANDFIRST_CLASSES = (
 )
 
 
+_STANDFIRST_ANYWHERE = ("summary", "standfirst", "subtitle", "dek")
+
+
 def _standfirst(tree: lxml.html.HtmlElement) -> str | None:
-    """The summary under the headline, which trafilatura often leaves out of the body."""
-    for el in tree.xpath(
-        "//article//*[@class] | //main//*[@class] | //*[@itemprop='description']"
-        " | //body//*[contains(@class, 'summary') or contains(@class, 'standfirst')"
-        " or contains(@class, 'subtitle') or contains(@class, 'dek')]"
-    ):
-        if el.tag not in ("p", "div", "h2", "span"):
-            continue
-        classes = re.split(r"[\s_-]+", (el.get("class") or "").lower())
-        if el.get("itemprop") != "description" and not set(classes) & set(_STANDFIRST_CLASSES):
-            continue
+    """The summary under the headline, which trafilatura often leaves out of the body.
+
+    Candidates, in page order: an itemprop=description block, or a block whose class
+    names a standfirst, inside <article>/<main> (or anywhere for the unambiguous names).
+    """
+    for el in tree.iter("p", "div", "h2", "span"):
+        if el.get("itemprop") != "description":
+            cls = el.get("class")
+            if not cls or not set(re.split(r"[\s_-]+", cls.lower())) & set(_STANDFIRST_CLASSES):
+                continue
+            if not any(name in cls for name in _STANDFIRST_ANYWHERE) and not any(
+                a.tag in ("article", "main") for a in el.iterancestors()
+            ):
+                continue
         if el.xpath(".//p[.//p] | .//article") or len(el.xpath(".//p")) > 1:
             continue
         text = _collapse(el.text_content())
