@@ -719,12 +719,11 @@ def _trafilatura_config() -> ConfigParser:
 _TRAFILATURA_CONFIG = _trafilatura_config()
 
 
-def _main_text(
-    tree: lxml.html.HtmlElement, url: str, title: str | None, authors: list[str]
-) -> tuple[list[str], str | None]:
-    """Body paragraphs, and the standfirst put in front of them (None if none was added)."""
-    standfirst = _standfirst(tree)
-    _preclean(tree)
+# A body shorter than this after the quick pass gets a second opinion.
+_SECOND_OPINION_BELOW = 500
+
+
+def _trafilatura_body(tree: lxml.html.HtmlElement, url: str, *, fast: bool) -> Any:
     document = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -735,11 +734,31 @@ def _main_text(
         deduplicate=False,
         with_metadata=False,
         # On real pages precision mode wins (public benchmark, dev split: F1 0.969 vs
-        # 0.956 for the default) and its fallback comparison still recovers short bodies.
+        # 0.956 for the default).
         favor_precision=True,
+        fast=fast,
         config=_TRAFILATURA_CONFIG,
     )
-    body = getattr(document, "body", None)
+    return getattr(document, "body", None)
+
+
+def _main_text(
+    html: str, tree: lxml.html.HtmlElement, url: str, title: str | None, authors: list[str]
+) -> tuple[list[str], str | None]:
+    """Body paragraphs, and the standfirst put in front of them (None if none was added).
+
+    trafilatura runs first without its fallback extractors (readability, jusText), which
+    cost about as much as the main pass and rarely change a long result; only a short
+    or empty body, the sign of a missed story, is extracted again with them, from a
+    fresh parse (the first pass edits the tree).
+    """
+    standfirst = _standfirst(tree)
+    _preclean(tree)
+    body = _trafilatura_body(tree, url, fast=True)
+    if body is None or len(_collapse("".join(body.itertext()))) < _SECOND_OPINION_BELOW:
+        tree = _parse(html)
+        _preclean(tree)
+        body = _trafilatura_body(tree, url, fast=False)
     paragraphs = _body_paragraphs(body) if body is not None else []
     cleaned = [p for p in paragraphs if not _is_boilerplate(p) and not _is_byline(p, authors)]
     # The headline is metadata, not body text; drop it (and a one-word kicker
@@ -789,7 +808,7 @@ def extract_article(html: str | bytes, url: str, *, encoding: str | None = None)
     language = _language(tree, ld)
     amphtml = _link(tree, "amphtml", base)
 
-    paragraphs, standfirst = _main_text(tree, url, title, authors)
+    paragraphs, standfirst = _main_text(html, tree, url, title, authors)
     if not paragraphs:
         raise ExtractionError(f"no main article text found in {url}")
 
