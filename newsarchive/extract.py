@@ -261,10 +261,23 @@ def _clean_author(name: str) -> str | None:
     return name
 
 
+# Name suffixes that follow a comma but belong to the name before it ("Smith, Jr.").
+_NAME_SUFFIX = re.compile(
+    r"^(?:jr|sr|ii|iii|iv|v|phd|ph\.d|md|m\.d|esq|obe|mbe|cbe|kc|qc)\.?$", re.IGNORECASE
+)
+
+
 def _split_authors(names: Iterable[str]) -> list[str]:
+    """One entry per person from "A, B and C" lists; a suffix stays with its name."""
     result: list[str] = []
     for raw in names:
+        parts: list[str] = []
         for part in re.split(r"\s*(?:;|\band\b|\bund\b|&|,)\s*", raw):
+            if parts and _NAME_SUFFIX.match(part.strip()):
+                parts[-1] = f"{parts[-1]}, {part.strip()}"
+            else:
+                parts.append(part)
+        for part in parts:
             cleaned = _clean_author(part)
             if cleaned and cleaned not in result:
                 result.append(cleaned)

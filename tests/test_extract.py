@@ -228,3 +228,80 @@ def test_short_story_is_not_flattened_with_its_page_furniture():
         fetches = [extract_article(site.handle(story_path(story), {}).body, "http://x" + story_path(story))
                    for _ in range(3)]  # the page furniture rotates on every request
         assert [f["paragraphs"] for f in fetches] == [[text]] * 3
+
+
+# --------------------------------------------------------------------------- real-page failure classes
+
+def _prose(n: int, topic: str) -> str:
+    return (f"Paragraph {n} about the {topic}: the council met on Tuesday evening and heard "
+            f"that the works on the {topic} would run into the spring, residents said.")
+
+
+def test_name_suffix_stays_with_its_author() -> None:
+    html = (
+        "<html><head><script type='application/ld+json'>"
+        '{"@type": "NewsArticle", "headline": "Canal works", '
+        '"author": [{"@type": "Person", "name": "John Smith, Jr."}, '
+        '{"@type": "Person", "name": "Ann Lee"}]}</script></head><body><article>'
+        + "".join(f"<p>{_prose(i, 'canal')}</p>" for i in range(4))
+        + "</article></body></html>"
+    )
+    result = extract_article(html, "https://example.org/canal")
+    assert result["authors"] == ["John Smith, Jr.", "Ann Lee"]
+
+
+def test_meta_author_list_keeps_suffixes() -> None:
+    html = (
+        "<html><head><meta name='author' content='By Martin Roe, Sr., Jane Doe and Bo Li, PhD'>"
+        "</head><body><article>"
+        + "".join(f"<p>{_prose(i, 'canal')}</p>" for i in range(4))
+        + "</article></body></html>"
+    )
+    assert extract_article(html, "https://example.org/canal")["authors"] == [
+        "Martin Roe, Sr.", "Jane Doe", "Bo Li, PhD"]
+
+
+def test_html_comments_do_not_cut_the_story_short() -> None:
+    """Comments left in the tree confused trafilatura: paragraphs ran together, and on
+    some real pages half of the story went missing."""
+    paragraphs = [_prose(i, "harbour wall") for i in range(12)]
+    html = (
+        "<html><body><article><h1>Harbour wall</h1><div class='story'>"
+        + "".join(f"<p><!-- slot {i} -->{p[:30]}<!-- x -->{p[30:]}</p>"
+                  for i, p in enumerate(paragraphs))
+        + "</div></article></body></html>"
+    )
+    assert extract_article(html, "https://example.org/harbour")["paragraphs"] == paragraphs
+
+
+def test_body_split_into_chunks_between_ads_is_joined() -> None:
+    paragraphs = [_prose(i, "tram line") for i in range(9)]
+    chunks = [paragraphs[0:3], paragraphs[3:6], paragraphs[6:9]]
+    html = (
+        "<html><body><main><article><h1>Tram line</h1><div class='article__chunks'>"
+        + "<div class='ad-slot'><p>Advertisement</p></div>".join(
+            "<div class='grid'><div class='article-body'>"
+            + "".join(f"<p>{p}</p>" for p in chunk) + "</div>"
+            "<aside class='rail'><a href='/a'>One</a> <a href='/b'>Two</a></aside></div>"
+            for chunk in chunks)
+        + "</div></article></main><footer><p>All rights reserved.</p></footer></body></html>"
+    )
+    assert extract_article(html, "https://example.org/tram")["paragraphs"] == paragraphs
+
+
+def test_standfirst_is_reported_and_not_repeated() -> None:
+    standfirst = "The tram line will open a year late and cost a third more, the city said."
+    body = [_prose(i, "tram line") for i in range(4)]
+    html = (
+        "<html><body><article><header><h1>Tram line late</h1>"
+        f"<div class='standfirst'>{standfirst}</div><span>12 May 2020</span></header>"
+        "<div class='story'>"
+        + "".join(f"<p>{p}</p>" for p in body) + "</div></article></body></html>"
+    )
+    result = extract_article(html, "https://example.org/tram-late")
+    assert result["standfirst"] == standfirst
+    assert result["paragraphs"] == [standfirst, *body]
+    # already in the body: not put in front a second time, and not reported
+    repeated = html.replace("<div class='story'>", f"<div class='story'><p>{standfirst}</p>")
+    result = extract_article(repeated, "https://example.org/tram-late")
+    assert result["standfirst"] is None and result["paragraphs"].count(standfirst) == 1
