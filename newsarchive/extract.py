@@ -420,7 +420,9 @@ def _title(tree: lxml.html.HtmlElement, ld: dict[str, Any]) -> str | None:
 
 # --------------------------------------------------------------------------- pre-cleaning
 
-_LINK_LIST_CONTAINERS = ("ul", "ol", "div", "section", "nav", "aside", "p", "dl")
+# span included: hover cards ("rollover" people boxes with their latest headlines) sit
+# inline in a sentence as a span of links
+_LINK_LIST_CONTAINERS = ("ul", "ol", "div", "section", "nav", "aside", "p", "dl", "span")
 _PROMO_PREFIX = re.compile(
     r"^\s*(?:also on\s+\S+|also read|read more|read also|more on this( story)?|related"
     r"( stories| articles| coverage| content)?|see also|recommended|you (?:may|might) also like"
@@ -594,6 +596,12 @@ def _preclean(tree: lxml.html.HtmlElement) -> None:
     for el in list(body.iter("i", "span", "em", "b", "use", "button", "a")):
         if el.get("class") and el.getparent() is not None and _is_icon_label(el):
             _drop(el)
+    # A link wrapped in <span class="link"> inside a sentence: precision mode discards
+    # class "link" wholesale, and the sentence would lose its words.
+    for el in list(body.iter("span")):
+        parent = el.getparent()
+        if parent is not None and parent.tag == "p" and "link" in (el.get("class") or "").split():
+            el.drop_tag()
     # Lists of other stories (rotating "related headlines"), innermost first.
     for el in _link_lists(body):
         _drop(el)
@@ -618,7 +626,9 @@ _BOILERPLATE_LINE = re.compile(
     r"|(?:join|start) the (?:discussion|conversation).*|leave a (?:comment|reply).*"
     r"|(?:view |show |read )?(?:all )?\d*\s*comments?|comments? \(\d+\)"
     r"|.{0,20}what (?:are|do) you think.{0,30}|.{0,20}what are your thoughts.{0,20}"
+    r"|tell us what you think.{0,30}"
     r"|share (?:this|the) (?:article|story|page|post).*|share on \w+|tweet (?:about )?this.*"
+    r"|(?:like|enjoy(?:ed)?|liked) this (?:story|article|post)\?.{0,60}"
     r"|think your friends would be interested\?.*|(?:facebook|twitter|x|whatsapp|email|linkedin|print|copy link)"
     r"|sign up for (?:our|the) .{0,60}newsletters?.*|subscribe to (?:our|the) .{0,40}newsletters?.*"
     r"|we use cookies.{0,200}|.{0,60}accept (?:all )?cookies.{0,60}"

@@ -305,3 +305,39 @@ def test_standfirst_is_reported_and_not_repeated() -> None:
     repeated = html.replace("<div class='story'>", f"<div class='story'><p>{standfirst}</p>")
     result = extract_article(repeated, "https://example.org/tram-late")
     assert result["standfirst"] is None and result["paragraphs"].count(standfirst) == 1
+
+
+def test_hover_card_inside_a_sentence_is_dropped() -> None:
+    card = ("<span class='rollover-block'><a class='name' href='/people/ann-lee'>Ann Lee</a>"
+            "<a href='/1'>Council votes on the budget tonight</a> "
+            "<a href='/2'>Mayor faces questions over tram delays</a> "
+            "<a href='/3'>Harbour wall repairs to start in May</a></span>")
+    first = ("The works were approved by councillor <span class='rollover-people'>"
+             f"<a href='/people/ann-lee'>Ann Lee</a>{card}</span> on Tuesday after a long debate "
+             "about the cost of the harbour wall repairs.")
+    html = ("<html><body><article><h1>Harbour</h1><div class='story'>"
+            f"<p>{first}</p>" + "".join(f"<p>{_prose(i, 'harbour')}</p>" for i in range(4))
+            + "</div></article></body></html>")
+    paragraphs = extract_article(html, "https://example.org/harbour")["paragraphs"]
+    assert paragraphs[0].startswith("The works were approved by councillor Ann Lee on Tuesday")
+    assert not any("Mayor faces questions" in p for p in paragraphs)
+
+
+def test_link_in_a_span_keeps_its_words() -> None:
+    first = ("The agency has reported that <span class='link'><a href='/fine'>the league will "
+             "fine the player</a></span> for his role in the fight on Thursday night.")
+    html = ("<html><body><article><h1>Fine</h1><div class='story'>"
+            f"<p>{first}</p>" + "".join(f"<p>{_prose(i, 'stadium')}</p>" for i in range(4))
+            + "</div></article></body></html>")
+    paragraphs = extract_article(html, "https://example.org/fine")["paragraphs"]
+    assert paragraphs[0] == ("The agency has reported that the league will fine the player for "
+                             "his role in the fight on Thursday night.")
+
+
+@pytest.mark.parametrize("line", ["Like this story? Share it with a friend!",
+                                  "Tell us what YOU think..."])
+def test_share_and_comment_prompts_dropped(line: str) -> None:
+    body = [_prose(i, "bridge") for i in range(4)]
+    html = ("<html><body><article><h1>Bridge</h1><div class='story'>"
+            + "".join(f"<p>{p}</p>" for p in body) + f"<p>{line}</p></div></article></body></html>")
+    assert extract_article(html, "https://example.org/bridge")["paragraphs"] == body
