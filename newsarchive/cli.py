@@ -395,6 +395,43 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from newsarchive.web import ViewConfig, create_app
+        from newsarchive.web.readonly import NoArchive
+    except ImportError as exc:
+        raise CommandError(f"the web view needs its extra: pip install 'newsarchive[web]' ({exc.name} missing)") from None
+    from newsarchive.db.engine import db_url_from
+    from newsarchive.warc import warc_dir_from
+
+    settings = project_settings(args)
+    config = ViewConfig(db_url=db_url_from(settings), warc_dir=warc_dir_from(settings),
+                        replay_url=args.replay_url or settings.get("NEWSARCHIVE_REPLAY_URL") or "")
+    try:
+        app = create_app(config)
+    except NoArchive as exc:
+        raise CommandError(str(exc)) from None
+    import socket
+
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+        sock.listen(2048)  # connections queue from now on, before uvicorn has started
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    # the bound address on one line first: a caller that asked for port 0 learns the port
+    print(f"newsarchive serve: http://{shown}:{port}/ (read-only; Ctrl-C stops)", file=sys.stderr, flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level=args.log_level, server_header=False))
+    server.run(sockets=[sock])
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from newsarchive.demo.run import run_demo
 
@@ -460,6 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
     sub.add_argument("--raw", action="store_true", help="print a gzip-encoded body as archived")
+    sub = verb("serve", cmd_serve, "serve a read-only web view of the archive (needs the [web] extra)")
+    sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    sub.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    sub.add_argument("--replay-url", help="link captures to this replay collection URL "
+                                          "(default: NEWSARCHIVE_REPLAY_URL; empty = raw WARC record)")
+    sub.add_argument("--log-level", default="warning", choices=("critical", "error", "warning", "info", "debug"))
     sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report "
                                  "(into --data-dir, default data/demo, emptied first)")
     sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")

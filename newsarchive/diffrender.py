@@ -15,7 +15,7 @@ from difflib import SequenceMatcher
 from newsarchive.changes import ChangeRecord, SentenceStep, VersionContent, align_versions
 from newsarchive.content import clean_text, comparable
 
-__all__ = ["render_html", "render_text", "word_diff"]
+__all__ = ["group_paragraphs", "render_html", "render_text", "word_diff"]
 
 _RED = "\x1b[31m"
 _GREEN = "\x1b[32m"
@@ -185,7 +185,7 @@ def render_html(
     if fields:
         parts.append('<div class="fields">' + "<br>".join(fields) + "</div>")
     parts.append("<article>")
-    for css_class, steps in _paragraphs(align_versions(old, new)):
+    for css_class, steps in group_paragraphs(align_versions(old, new)):
         spans = " ".join(_sentence_html(step) for step in steps)
         parts.append(f'<p class="{css_class}">{spans}</p>')
     parts.append("</article></body></html>")
@@ -231,8 +231,8 @@ def _sentence_html(step: SentenceStep) -> str:
     return f'<span class="edited">{_inline_diff(step.old or "", step.new or "")}</span>'
 
 
-def _paragraphs(steps: Iterable[SentenceStep]) -> Iterator[tuple[str, list[SentenceStep]]]:
-    """Group steps into displayed paragraphs.
+def group_paragraphs(steps: Iterable[SentenceStep]) -> Iterator[tuple[str, list[SentenceStep]]]:
+    """Group steps into displayed paragraphs (the HTML page here and the web view).
 
     A removed sentence joins the new paragraph its old paragraph became; a paragraph
     removed entirely is shown as a paragraph of its own.

@@ -31,6 +31,9 @@ NEWSARCHIVE_CONTACT_URL = os.environ.get(
 
 # Where `-a recrawl=all` learns the known articles (swap it in tests or other deployments).
 NEWSARCHIVE_RECHECK_SOURCE = "newsarchive.recheck.DatabaseRecheckSource"
+# `newsarchive serve` links each version to its capture here (a pywb collection URL such as
+# http://127.0.0.1:8080/news); empty means a download of the raw WARC record.
+NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL", "")
 
 # --- politeness -----------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"
