@@ -171,7 +171,7 @@ def test_side_by_side_view_puts_the_update_on_the_newer_side(server, archive, st
 
 
 def test_phone_width_stacks_the_diff_without_sideways_scrolling(server, archive, story_ids, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=1,
                                   is_mobile=True, has_touch=True)
     tab = context.new_page()
     try:

@@ -90,6 +90,12 @@ class Article(Base):
     last_modified: Mapped[str | None] = mapped_column(String(100))
     discovered_via: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap
 
+    # the web view's outlet lists: newest first, most edited first (migration 0009)
+    __table_args__ = (
+        Index("ix_articles_outlet_first_seen", "outlet_id", "first_seen_at"),
+        Index("ix_articles_outlet_versions", "outlet_id", "version_count", "first_seen_at"),
+    )
+
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.seq"
@@ -131,7 +137,10 @@ class Capture(Base):
     warc_lost: Mapped[bool] = mapped_column(Boolean, default=False)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)  # article fetches
 
-    __table_args__ = (Index("ix_captures_url_digest", "url", "payload_digest"),)
+    __table_args__ = (
+        Index("ix_captures_url_digest", "url", "payload_digest"),
+        Index("ix_captures_outlet_fetched", "outlet_id", "fetched_at"),  # last fetch per outlet
+    )
 
     def __repr__(self) -> str:
         return f"Capture(id={self.id!r}, url={self.url!r}, status={self.status}, at={self.fetched_at})"

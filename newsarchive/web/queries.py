@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.db import store
@@ -186,9 +186,12 @@ def search(session: Session, text: str, *, page: int = 1) -> Page:
         words = [w for w in text.split() if w][:8]
         if not words:
             return Page([], 1, False)
+        # SQLite's LIKE already ignores ASCII case; ILIKE there would be lower() on every row
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        match = ArticleVersion.title.like if sqlite else ArticleVersion.title.ilike
         matching = select(ArticleVersion.article_id).where(
-            *(ArticleVersion.title.ilike(f"%{_escape_like(w)}%", escape="\\") for w in words))
-        query = query.where(or_(Article.id.in_(matching)))
+            *(match(f"%{_escape_like(w)}%", escape="\\") for w in words))
+        query = query.where(Article.id.in_(matching))
     return _paged(session, query.order_by(Article.last_changed_at.desc(), Article.id.desc()), page)
 
 
