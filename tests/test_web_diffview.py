@@ -45,3 +45,38 @@ def test_identical_versions_have_nothing_to_mark():
     old = version(1, "Ferry terminal to close", LEDE, REST)
     diff = diff_versions(old, version(2, "Ferry  terminal to close", LEDE, REST))
     assert not diff.changed and diff.kinds == []
+
+
+def test_versions_held_for_review_stay_out_of_every_web_list(sessions):
+    """A storm's versions (health review "held"/"rejected") never reach readers of the web view."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from newsarchive.db import store
+    from newsarchive.web import queries
+
+    at = datetime(2026, 1, 5, 20, 0, tzinfo=UTC)
+    url = "https://ledger.example/2026/01/05/ferry"
+    base = {"title": "Ferry terminal to close", "byline": "Mara Lindqvist", "paragraphs": [LEDE, REST]}
+    held = {**base, "title": "Cookie banner", "paragraphs": ["Accept all cookies to continue."]}
+    with sessions.begin() as session:
+        outlet = store.get_or_create_outlet(session, "ledger", {})
+        for minutes, content in ((0, base), (15, held)):
+            capture = store.add_capture(session, url=url, fetched_at=at + timedelta(minutes=minutes), status=200)
+            store.record_article(session, outlet=outlet, canonical_url=url, content=content,
+                                 fetched_at=at + timedelta(minutes=minutes), capture=capture)
+    with sessions.begin() as session:
+        session.execute(update(ArticleVersion).where(ArticleVersion.seq == 2).values(review="held"))
+    with sessions() as session:
+        article_id = queries.search(session, url).rows[0].id
+        assert [v.seq for v in queries.timeline(session, article_id)] == [1]
+        assert queries.latest_changes(session).rows == []
+        assert queries.search(session, "cookie banner").rows == []
+        assert [a.title for a in queries.outlet_articles(session, "ledger").rows] == [None]
+        assert queries.outlet_articles(session, "ledger", kind="headline_changed").rows == []
+    with sessions.begin() as session:
+        session.execute(update(ArticleVersion).where(ArticleVersion.seq == 2).values(review="confirmed"))
+    with sessions() as session:
+        assert [v.seq for v in queries.timeline(session, article_id)] == [1, 2]
+        assert [c.title for c in queries.latest_changes(session).rows] == ["Cookie banner"]

@@ -3,6 +3,10 @@
 Each function takes a Session and returns plain rows for the templates. Lists are paged
 with LIMIT/OFFSET and fetch one row more than shown, so "next page" needs no COUNT over a
 large table. The indexes these queries lean on are in migration 0009.
+
+Readers see only what the change feed shows: versions held for review or rejected
+(``ArticleVersion.in_feed`` is false, see :func:`newsarchive.db.queries.feed_versions`) are
+left out of timelines, diffs, change lists, feeds, headlines and search.
 """
 
 from __future__ import annotations
@@ -10,10 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.db import store
+from newsarchive.db.queries import feed_versions
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
 
 PAGE_SIZE = 50
@@ -78,6 +83,7 @@ def latest_changes(session: Session, *, outlet: str | None = None, kind: str | N
         .join(Article, Change.article_id == Article.id)
         .join(Outlet, Article.outlet_id == Outlet.id)
         .outerjoin(shown, shown.id == func.coalesce(Change.to_version_id, Change.from_version_id))
+        .where(or_(Change.to_version_id.is_(None), shown.in_feed))
         .order_by(Change.created_at.desc(), Change.id.desc())
     )
     if outlet:
@@ -97,12 +103,15 @@ def outlet_articles(session: Session, outlet: str, *, sort: str = "newest",
                Article.first_seen_at, Article.last_changed_at, latest.title,
                last_change.kinds)
         .join(Outlet, Article.outlet_id == Outlet.id)
-        .outerjoin(latest, and_(latest.article_id == Article.id, latest.seq == Article.version_count))
+        .outerjoin(latest, and_(latest.article_id == Article.id, latest.seq == Article.version_count,
+                                latest.in_feed))
         .outerjoin(last_change, last_change.to_version_id == latest.id)
         .where(Outlet.name == outlet)
     )
     if kind:
-        query = query.where(Article.id.in_(select(Change.article_id).where(_kind_filter(kind))))
+        query = query.where(Article.id.in_(
+            select(Change.article_id).join(ArticleVersion, ArticleVersion.id == Change.to_version_id)
+            .where(_kind_filter(kind), ArticleVersion.in_feed)))
     if sort == "edited":
         query = query.order_by(Article.version_count.desc(), Article.first_seen_at.desc(),
                                Article.id.desc())
@@ -130,7 +139,7 @@ def timeline(session: Session, article_id: int) -> list[Any]:
                Capture.warc_filename)
         .outerjoin(Change, Change.to_version_id == ArticleVersion.id)
         .outerjoin(Capture, Capture.id == ArticleVersion.first_capture_id)
-        .where(ArticleVersion.article_id == article_id)
+        .where(ArticleVersion.article_id == article_id, ArticleVersion.in_feed)
         .order_by(ArticleVersion.seq)
     )
     return list(session.execute(query).all())
@@ -146,8 +155,8 @@ def events(session: Session, article_id: int) -> list[Any]:
 
 
 def versions_by_seq(session: Session, article_id: int, seqs: set[int]) -> dict[int, ArticleVersion]:
-    rows = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == article_id,
-                                                        ArticleVersion.seq.in_(seqs)))
+    rows = session.scalars(feed_versions().where(ArticleVersion.article_id == article_id,
+                                                 ArticleVersion.seq.in_(seqs)))
     return {v.seq: v for v in rows}
 
 
@@ -175,7 +184,8 @@ def search(session: Session, text: str, *, page: int = 1) -> Page:
         select(Article.id, Article.canonical_url, Article.version_count, Article.last_changed_at,
                Outlet.name.label("outlet"), latest.title)
         .join(Outlet, Article.outlet_id == Outlet.id)
-        .outerjoin(latest, and_(latest.article_id == Article.id, latest.seq == Article.version_count))
+        .outerjoin(latest, and_(latest.article_id == Article.id, latest.seq == Article.version_count,
+                                latest.in_feed))
     )
     if _looks_like_url(text):
         found = store.find_article(session, text)
@@ -190,7 +200,7 @@ def search(session: Session, text: str, *, page: int = 1) -> Page:
         sqlite = session.get_bind().dialect.name == "sqlite"
         match = ArticleVersion.title.like if sqlite else ArticleVersion.title.ilike
         matching = select(ArticleVersion.article_id).where(
-            *(match(f"%{_escape_like(w)}%", escape="\\") for w in words))
+            ArticleVersion.in_feed, *(match(f"%{_escape_like(w)}%", escape="\\") for w in words))
         query = query.where(Article.id.in_(matching))
     return _paged(session, query.order_by(Article.last_changed_at.desc(), Article.id.desc()), page)
 

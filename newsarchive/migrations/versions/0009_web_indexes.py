@@ -7,12 +7,12 @@
   probe with (outlet_id, fetched_at), a scan of all captures without it.
 
 Revision ID: 0009
-Revises: 0002
+Revises: 0008
 """
 from alembic import op
 
 revision = "0009"
-down_revision = "0002"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
