@@ -350,7 +350,6 @@ def cmd_warcs(args: argparse.Namespace) -> int:
 
 
 def cmd_record(args: argparse.Namespace) -> int:
-    import gzip
     import os
 
     from sqlalchemy import select
@@ -358,6 +357,7 @@ def cmd_record(args: argparse.Namespace) -> int:
     from newsarchive.db import store
     from newsarchive.db.models import Capture
     from newsarchive.warc import read_record, warc_dir_from
+    from newsarchive.warc.encodings import DecodingError, decode_body
 
     directory = warc_dir_from(project_settings(args))
     with open_session(args) as session:
@@ -383,9 +383,13 @@ def cmd_record(args: argparse.Namespace) -> int:
     print(f"# {capture.url} captured {capture.fetched_at.isoformat()} -> "
           f"{capture.warc_filename} @ {capture.warc_offset} {capture.warc_record_id}{origin}", file=sys.stderr)
     encoding = next((v for k, v in record.http_headers if k.lower() == "content-encoding"), "")
-    if encoding.lower() == "gzip" and not args.raw:
-        body = gzip.decompress(body)
-        print("# body shown decompressed (archived gzip-encoded; --raw for the bytes)", file=sys.stderr)
+    if encoding.strip().lower() not in ("", "identity") and not args.raw:
+        try:
+            body = decode_body(body, encoding)
+            print(f"# body shown decoded (archived {encoding}-encoded; --raw for the bytes)",
+                  file=sys.stderr)
+        except DecodingError as exc:
+            print(f"# body shown as archived: {exc}", file=sys.stderr)
     out = sys.stdout.buffer
     out.write((record.http_status_line or "").encode("latin-1") + b"\r\n")
     for name, value in record.http_headers:
@@ -496,7 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = verb("record", cmd_record, "print the archived HTTP response of a capture")
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
-    sub.add_argument("--raw", action="store_true", help="print a gzip-encoded body as archived")
+    sub.add_argument("--raw", action="store_true", help="print a content-encoded body (gzip, deflate, br, zstd) as archived")
     sub = verb("serve", cmd_serve, "serve a read-only web view of the archive (needs the [web] extra)")
     sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sub.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")

@@ -4,6 +4,11 @@ Why: after ``kill -9`` the ``.open`` file may end in a torn gzip member. ``warci
 does not notice a truncated *last* member (the decompressor simply stops), so we walk the
 members ourselves: a member counts only if zlib reaches end-of-stream *and* the decompressed
 bytes are exactly one well-formed WARC record whose digests verify.
+
+A record is judged by its WARC framing and digests only, over the bytes as stored: the block
+digest over the block, the payload digest over the HTTP body *still content-encoded*. The
+body's Content-Encoding is never decoded here, so a brotli or zstd body that some library
+cannot decode is still a good record (decoding once cut valid files short).
 """
 
 from __future__ import annotations
@@ -105,7 +110,9 @@ def check_record_bytes(data: bytes) -> str | None:
         records = 0
         for record in ArchiveIterator(io.BytesIO(data), check_digests=True):
             records += 1
-            record.content_stream().read()
+            # raw_stream: digests are checked over the stored bytes; content_stream() would
+            # try to undo Content-Encoding and fail on encodings warcio cannot decode.
+            record.raw_stream.read()
             problems = record.digest_checker.problems
             if problems:
                 return "; ".join(str(p) for p in problems)

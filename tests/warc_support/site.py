@@ -25,6 +25,19 @@ CHUNKS = [b"<html><body>", b"<p>sent in chunks</p>", b"</body></html>"]
 ROBOTS = b"User-agent: *\nDisallow: /private\n"
 
 
+def encoded_body(coding: str, n: int, size: int = 60_000) -> bytes:
+    """A page of ``size`` varied bytes compressed with ``coding`` (gzip, deflate, br, zstd)."""
+    from newsarchive.warc.encodings import encode_body
+
+    rnd = random.Random(n)
+    words = [b"harbour", b"ferry", b"council", b"timetable", b"crossing", b"morning"]
+    text = b" ".join(rnd.choice(words) + str(rnd.randrange(999)).encode() for _ in range(size // 9))
+    return encode_body(b"<html><body><p>" + text + b"</p></body></html>", coding)
+
+
+ENCODINGS = ("gzip", "deflate", "br", "zstd")
+
+
 def big_body(n: int, size: int = 200_000) -> bytes:
     """Incompressible, deterministic body: makes each record write take a while."""
     return random.Random(n).randbytes(size)
@@ -73,6 +86,9 @@ class Handler(BaseHTTPRequestHandler):
             for chunk in CHUNKS:
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+        elif path.startswith("/enc/"):  # /enc/<coding>/<n>
+            _, _, coding, n = path.split("/")
+            self._send(200, encoded_body(coding, int(n)), Content_Encoding=coding)
         elif path.startswith("/big/"):
             self._send(200, big_body(int(path.rsplit("/", 1)[1])), "application/octet-stream")
         elif path == "/slow":
