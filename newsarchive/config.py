@@ -38,6 +38,10 @@ class Outlet:
     max_pages: int = 5000
     pattern_page_budget: int = 50
     sitemap_max_age_days: float | None = 3.0
+    #: follow a redirect (3xx, meta refresh) that leaves ``domains`` (off: recorded, not followed)
+    follow_offsite_redirects: bool = False
+    #: keep Authorization, Proxy-Authorization and Cookie in WARC request records
+    archive_credentials: bool = False
 
     @property
     def prefer_host(self) -> str:
@@ -71,7 +75,8 @@ class Outlet:
 
 _STR_LISTS = ("domains", "start_urls", "article_patterns", "deny_patterns",
               "listing_patterns", "feeds", "sitemaps")
-_KNOWN = {"name", *_STR_LISTS, "auto_feeds", "max_depth", "max_pages",
+_BOOLS = {"auto_feeds": True, "follow_offsite_redirects": False, "archive_credentials": False}
+_KNOWN = {"name", *_STR_LISTS, *_BOOLS, "max_depth", "max_pages",
           "pattern_page_budget", "sitemap_max_age_days"}
 _REQUIRED = ("name", "domains", "article_patterns")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -133,9 +138,11 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
     max_age = table.get("sitemap_max_age_days", 3.0)
     if max_age is not None and (not isinstance(max_age, int | float) or isinstance(max_age, bool) or max_age <= 0):
         raise _fail(source, name, "sitemap_max_age_days", "must be a positive number of days")
-    auto_feeds = table.get("auto_feeds", True)
-    if not isinstance(auto_feeds, bool):
-        raise _fail(source, name, "auto_feeds", "must be true or false")
+    bools = {}
+    for key, default in _BOOLS.items():
+        bools[key] = table.get(key, default)
+        if not isinstance(bools[key], bool):
+            raise _fail(source, name, key, "must be true or false")
     return Outlet(
         name=name,
         domains=tuple(domains),
@@ -145,9 +152,9 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         listing_patterns=_compile(source, name, "listing_patterns", table.get("listing_patterns", [])),
         feeds=tuple(table.get("feeds", [])),
         sitemaps=tuple(table.get("sitemaps", [])),
-        auto_feeds=auto_feeds,
         sitemap_max_age_days=float(max_age) if max_age is not None else None,
         **ints,
+        **bools,
     )
 
 

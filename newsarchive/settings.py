@@ -61,8 +61,18 @@ REMOTE_CONTROL_ENABLED = False
 # Scrapy's HTTP cache hides 304s and errors from the archive: keep it off.
 HTTPCACHE_ENABLED = False
 
+# --- what may be fetched (newsarchive.netguard) ----------------------------------------
+# No request to loopback, private, link-local, multicast, reserved or metadata addresses:
+# the resolver checks the address each connection uses, the middleware IP literals and
+# off-outlet redirects. Exact addresses listed here are allowed (local tests and the demo).
+NEWSARCHIVE_ALLOW_ADDRESSES = [a for a in os.environ.get("NEWSARCHIVE_ALLOW_ADDRESSES", "").split(",") if a]
+TWISTED_DNS_RESOLVER = "newsarchive.netguard.GuardedResolver"
+
 # --- the pipeline ---------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # First of all (before robots.txt fetches anything): refuse non-public addresses,
+    # non-http(s) schemes and redirects that leave the outlet.
+    "newsarchive.netguard.AddressGuardMiddleware": 50,
     # Both sit next to the downloader so they see every response as the server sent it:
     # each redirect hop, errors, compressed bodies. 950 runs first on the way back.
     "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,

@@ -12,7 +12,7 @@ import re
 from typing import Any
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
-from w3lib.url import canonicalize_url
+from w3lib.url import canonicalize_url, safe_url_string
 
 TRACKING_PARAMS = frozenset(
     {
@@ -56,7 +56,16 @@ def canonical_url(url: str, *, prefer_host: str | None = None) -> str:
 
 
 def host_of(url: str) -> str:
-    """The lower-case host of ``url`` without a ``www.`` prefix."""
+    """The lower-case host of ``url`` without a ``www.`` prefix.
+
+    Parsed the way Scrapy parses the URL it requests (w3lib's ``safe_url_string``, WHATWG
+    rules): ``http://10.0.0.1\\@outlet.example/`` is a request to 10.0.0.1, so its host is
+    10.0.0.1 here too, not the ``outlet.example`` that :func:`urllib.parse.urlsplit` reads.
+    """
+    try:
+        url = safe_url_string(url)
+    except ValueError:
+        return ""
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
 
@@ -99,3 +108,15 @@ def absolute_http_url(value: Any, base: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     return absolute
+
+
+_USERINFO_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/@:\s'\"]*:)[^/?#\s'\"]*@")
+
+
+def mask_url(text: str) -> str:
+    """``text`` with the password of every URL in it replaced by ``***``.
+
+    For anything shown to a person or written to a log, report or error message:
+    ``postgresql://user:S3cret@db/x`` becomes ``postgresql://user:***@db/x``.
+    """
+    return _USERINFO_PASSWORD.sub(r"\g<head>***@", str(text))

@@ -29,10 +29,11 @@ from newsarchive.items import (
     ArticleItem,
 )
 from newsarchive.middlewares.redirects import RedirectLoopError
+from newsarchive.netguard import BlockedRequest, blocked_address
 from newsarchive.recheck import RECRAWL_MODES
 from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
 from newsarchive.traps import listing_family, repeated_segments
-from newsarchive.urls import canonical_url, path_and_query, pattern_path
+from newsarchive.urls import canonical_url, mask_url, path_and_query, pattern_path
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +333,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         )
 
     def _problem(self, outlet: Outlet, kind: str, url: str, message: str) -> None:
-        logger.warning("%s: %s (%s)", kind, url, message)
+        logger.warning("%s: %s (%s)", kind, mask_url(url), mask_url(message))
         self.crawler.stats.inc_value(f"newsarchive/errors/{kind}")
         self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/errors/{kind}")
 
@@ -363,6 +364,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             kind, message = f"http_{status}", f"HTTP {status}"
         elif failure.check(RedirectLoopError):
             kind, message = "redirect_loop", str(failure.value)
+        elif failure.check(BlockedRequest):
+            kind, message = f"blocked_{failure.value.kind}", str(failure.value)
+        elif blocked_address(failure.value) is not None:
+            kind, message = "blocked_address", str(blocked_address(failure.value))
         elif failure.check(IgnoreRequest):
             message = str(failure.value)
             if "robots.txt" in message:

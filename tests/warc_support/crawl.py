@@ -66,7 +66,10 @@ def main() -> None:
     base, warc_dir, out, *paths = sys.argv[1:]
     process = CrawlerProcess(
         settings={
-            "DOWNLOADER_MIDDLEWARES": {"newsarchive.middlewares.warc.WarcCaptureMiddleware": 950},
+            "DOWNLOADER_MIDDLEWARES": {"newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,
+                                       "newsarchive.netguard.AddressGuardMiddleware": 50},
+            "TWISTED_DNS_RESOLVER": "newsarchive.netguard.GuardedResolver",
+            "NEWSARCHIVE_ALLOW_ADDRESSES": ["127.0.0.1"],  # the local site, nothing else
             "WARC_DIR": warc_dir,
             "WARC_PREFIX": os.environ.get("WARC_PREFIX", "test"),
             "WARC_MAX_SIZE": int(os.environ.get("WARC_MAX_SIZE", "1000000000")),
