@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from newsarchive import __version__
 from newsarchive.config import ConfigError
+from newsarchive.urls import mask_url
 
 
 class CommandError(Exception):
@@ -47,7 +48,10 @@ def open_session(args: argparse.Namespace) -> Session:
     try:
         parsed = make_url(url)
     except Exception:
-        raise CommandError(f"not a database URL: {url!r}") from None
+        # an unparseable value may hold a password in any shape: name its scheme only
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        raise CommandError("not a database URL" + (f" (scheme {scheme!r})" if scheme.isidentifier() else "")
+                           + ": expected dialect://user@host/db, e.g. postgresql://archive@db/news") from None
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
             and not Path(parsed.database).exists():
         raise CommandError(f"no archive at {parsed.database} (check --data-dir / --db)")
@@ -518,11 +522,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (CommandError, ConfigError) as exc:
-        print(f"newsarchive {args.verb}: error: {exc}", file=sys.stderr)
+        print(f"newsarchive {args.verb}: error: {mask_url(str(exc))}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
         reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
-        print(f"newsarchive {args.verb}: error: database: {reason}", file=sys.stderr)
+        print(f"newsarchive {args.verb}: error: database: {mask_url(reason)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -11,6 +11,10 @@ the request, so the request headers it records are the ones handed to the HTTP c
 Settings: WARC_ENABLED (True), WARC_DIR ("data/warc"), WARC_PREFIX ("newsarchive"),
 WARC_MAX_SIZE (1_000_000_000), WARC_OPERATOR, WARC_DESCRIPTION.
 
+Credentials never reach a record: ``Authorization``, ``Proxy-Authorization`` and ``Cookie``
+are left out of request records (stat ``warc/credentials_stripped``) unless the request's
+outlet sets ``archive_credentials = true`` (or the request meta ``warc_keep_credentials``).
+
 Request meta: ``dont_archive`` skips an exchange; ``newsarchive_fetched_at`` (aware datetime)
 becomes the WARC-Date. In a crawl :class:`newsarchive.wire.WireTimeDownloadHandler` sets it
 when the request goes on the wire (after the download slot's delay); without that handler
@@ -53,7 +57,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 WARC_META_KEY = "warc"
-_STAMPED_KEY = "_newsarchive_warc_stamped"  # fetched_at in meta was set for an earlier hop
+_STAMPED_KEY = "_newsarchive_warc_stamped"
+CREDENTIAL_HEADERS = frozenset({b"authorization", b"proxy-authorization", b"cookie"})  # fetched_at in meta was set for an earlier hop
 
 _middlewares: weakref.WeakKeyDictionary[Crawler, WarcCaptureMiddleware] = (
     weakref.WeakKeyDictionary()
@@ -150,7 +155,7 @@ class WarcCaptureMiddleware:
         if fetched_at.tzinfo is None:
             fetched_at = fetched_at.replace(tzinfo=UTC)
         writer = self.open_writer()
-        url = urldefrag(response.url)[0]
+        url = _without_userinfo(urldefrag(response.url)[0])
         body = response.body
         digest = payload_digest(body)
         original = None
@@ -162,7 +167,7 @@ class WarcCaptureMiddleware:
             url=url,
             fetched_at=fetched_at,
             request_line=self._request_line(request, protocol),
-            request_headers=self._request_headers(request),
+            request_headers=self._archived_request_headers(request),
             request_body=request.body or b"",
             status_line=status_line,
             response_headers=_header_list(response.headers),
@@ -220,6 +225,22 @@ class WarcCaptureMiddleware:
             protocol = "HTTP/1.1"
         return f"{request.method} {target} {protocol}"
 
+    def _keeps_credentials(self, request: Request) -> bool:
+        if request.meta.get("warc_keep_credentials"):
+            return True
+        outlets = getattr(getattr(self.crawler, "spider", None), "by_name", None) or {}
+        outlet = outlets.get(request.meta.get("outlet", ""))
+        return bool(getattr(outlet, "archive_credentials", False))
+
+    def _archived_request_headers(self, request: Request) -> HeaderList:
+        headers = self._request_headers(request)
+        if self._keeps_credentials(request):
+            return headers
+        kept = [(k, v) for k, v in headers if k.lower() not in CREDENTIAL_HEADERS]
+        if len(kept) != len(headers):
+            self.stats.inc_value("warc/credentials_stripped", len(headers) - len(kept))
+        return kept
+
     @staticmethod
     def _request_headers(request: Request) -> HeaderList:
         """Headers as handed to the client, plus those the client adds (Host, length)."""
@@ -232,6 +253,14 @@ class WarcCaptureMiddleware:
         if request.body and b"content-length" not in names:
             extra.append((b"Content-Length", str(len(request.body)).encode()))
         return extra + headers
+
+
+def _without_userinfo(url: str) -> str:
+    """The URL without ``user:password@``: credentials are never part of a record's URI."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
 def _header_list(headers: Any) -> HeaderList:
