@@ -321,12 +321,18 @@ def cmd_warcs(args: argparse.Namespace) -> int:
     from newsarchive.db import store
     from newsarchive.db.models import Capture, Outlet
     from newsarchive.warc import index_directory, list_warcs, repair_directory, warc_dir_from
+    from newsarchive.warc.repair import clear_repairs, pending_repairs
 
     directory = warc_dir_from(project_settings(args))
     if args.repair:
+        # The database first: a repair that cuts records must be able to mark their rows.
+        with open_session(args) as session:
+            session.execute(select(Capture.id).limit(1))
         actions = repair_directory(directory)
+        pending = pending_repairs(directory)  # this run's cuts and any an earlier run left unmarked
         with open_session(args) as session, session.begin():
-            lost = store.mark_lost_records(session, actions)
+            lost = store.mark_lost_records(session, pending)
+        clear_repairs(pending)
         index_directory(directory)
         for action in actions:
             print(f"{action.action}: {action.closed_path or action.open_path} "

@@ -21,6 +21,7 @@ from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.middlewares.warc import get_middleware
 from newsarchive.warc import payload_digest
+from newsarchive.warc.repair import clear_repairs, pending_repairs
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +78,10 @@ class CaptureLogMiddleware:
             # The database knows every process's captures; the default lookup only its own files.
             archive.revisit_lookup = DatabaseRevisitLookup(self.sessions, archive.revisit_lookup)
             archive.open_writer()  # repairs what a crashed run left, before anything new is written
+            pending = pending_repairs(archive.directory)  # journaled cuts, this run's and older
             with self.sessions.begin() as session:
-                lost = store.mark_lost_records(session, archive.repairs)
+                lost = store.mark_lost_records(session, pending)
+            clear_repairs(pending)
             if lost:
                 logger.warning("%d capture(s) lost their WARC record in a crash; marked warc_lost", lost)
                 self.stats.inc_value("newsarchive/captures/warc_lost", lost)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import io
+import json
 import os
 import zlib
 from collections.abc import Iterator
@@ -187,8 +188,56 @@ def _is_locked(path: str) -> bool:
         return False
 
 
+JOURNAL_SUFFIX = ".repair.json"
+
+
+def _journal_path(open_path: str) -> str:
+    return open_path[: -len(OPEN_SUFFIX)] + JOURNAL_SUFFIX
+
+
+def _write_journal(action: RepairAction) -> None:
+    """Record what is about to be cut *before* cutting it (fsync-ed), so that the capture rows
+    pointing past the cut are marked lost even if the database is down or we die right now."""
+    path = _journal_path(action.open_path)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(action.__dict__, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def pending_repairs(directory: str | os.PathLike[str]) -> list[RepairAction]:
+    """Cuts whose capture rows are not known to be marked lost yet (the repair journal)."""
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return []
+    actions = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(JOURNAL_SUFFIX):
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8") as fh:
+                    actions.append(RepairAction(**json.load(fh)))
+            except (OSError, ValueError, TypeError):
+                continue  # a journal torn by a crash before os.replace cannot exist; skip junk
+    return actions
+
+
+def clear_repairs(actions: list[RepairAction]) -> None:
+    """Drop the journal entries of ``actions`` once the database has marked their rows."""
+    for action in actions:
+        try:
+            os.unlink(_journal_path(action.open_path))
+        except FileNotFoundError:
+            pass
+
+
 def repair_file(open_path: str | os.PathLike[str]) -> RepairAction:
-    """Truncate one ``.warc.gz.open`` file to its last complete record and close it."""
+    """Truncate one ``.warc.gz.open`` file to its last complete record and close it.
+
+    A cut is journaled first (see :func:`pending_repairs`); the caller marks the capture rows
+    and then calls :func:`clear_repairs`.
+    """
     open_path = os.fspath(open_path)
     closed_path = open_path[: -len(OPEN_SUFFIX)]
     size = os.path.getsize(open_path)
@@ -196,8 +245,13 @@ def repair_file(open_path: str | os.PathLike[str]) -> RepairAction:
         return RepairAction(open_path, None, size, size, 0, "skipped-locked")
     scan = scan_members(open_path)
     if not scan.members:
+        action = RepairAction(open_path, None, size, 0, 0, "removed", scan.error)
+        _write_journal(action)
         os.unlink(open_path)
-        return RepairAction(open_path, None, size, 0, 0, "removed", scan.error)
+        return action
+    if scan.good_end != size:
+        _write_journal(RepairAction(open_path, closed_path, size, scan.good_end,
+                                    len(scan.members), "truncated", scan.error))
     with open(open_path, "r+b") as fh:
         fh.truncate(scan.good_end)
         fh.flush()
