@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,9 +54,40 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+# pg_advisory_xact_lock key for migrations ("newsarch"), second key: the schema.
+PG_MIGRATION_LOCK = 0x6E657773
+
+
+@contextmanager
+def _sqlite_migration_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive ``flock`` on ``<database>.migrate.lock`` while migrating.
+
+    Two crawls starting on a new data directory would otherwise both find no schema and both
+    create it (``table outlets already exists``).
+    """
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate.lock", "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
-    with engine.begin() as connection:
+    """Bring the schema to the newest migration (idempotent, safe for concurrent processes).
+
+    Processes that start together take turns: SQLite through a file lock beside the database,
+    PostgreSQL through a transaction-scoped advisory lock (per schema) held until the commit.
+    """
+    sqlite = engine.url.get_backend_name() == "sqlite"
+    with _sqlite_migration_lock(engine) if sqlite else nullcontext(), engine.begin() as connection:
+        if engine.url.get_backend_name() == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+                               {"key": PG_MIGRATION_LOCK})
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

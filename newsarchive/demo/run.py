@@ -21,10 +21,10 @@ LOCAL_ADDRESS = "NEWSARCHIVE_ALLOW_ADDRESSES=127.0.0.1"
 FAST_LOCAL = ("DOWNLOAD_DELAY=0", "AUTOTHROTTLE_ENABLED=False", "LOG_LEVEL=WARNING", LOCAL_ADDRESS)
 
 
-def crawl_subprocess(outlets: Path, data_dir: Path, *, db_url: str = "",
-                     settings: Sequence[str] = FAST_LOCAL, spider_args: Sequence[str] = (),
-                     timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run ``scrapy crawl news`` in a child process with newsarchive's settings."""
+def crawl_command(outlets: Path, data_dir: Path, *, db_url: str = "",
+                  settings: Sequence[str] = FAST_LOCAL,
+                  spider_args: Sequence[str] = ()) -> tuple[list[str], dict[str, str]]:
+    """The ``scrapy crawl news`` command line and environment, as cron would run it."""
     env = dict(os.environ, SCRAPY_SETTINGS_MODULE="newsarchive.settings",
                NEWSARCHIVE_OUTLETS=str(outlets), NEWSARCHIVE_DATA_DIR=str(data_dir),
                NEWSARCHIVE_DB_URL=db_url)
@@ -33,6 +33,15 @@ def crawl_subprocess(outlets: Path, data_dir: Path, *, db_url: str = "",
         command += ["-s", setting]
     for argument in spider_args:
         command += ["-a", argument]
+    return command, env
+
+
+def crawl_subprocess(outlets: Path, data_dir: Path, *, db_url: str = "",
+                     settings: Sequence[str] = FAST_LOCAL, spider_args: Sequence[str] = (),
+                     timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``scrapy crawl news`` in a child process with newsarchive's settings."""
+    command, env = crawl_command(outlets, data_dir, db_url=db_url, settings=settings,
+                                 spider_args=spider_args)
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 

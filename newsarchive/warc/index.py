@@ -37,7 +37,7 @@ def write_cdxj(warc_path: str | os.PathLike[str], output: str | None = None) -> 
     if warc_path.endswith(OPEN_SUFFIX):
         raise ValueError(f"refusing to index an open file: {warc_path}")
     output = output or index_path_for(warc_path)
-    tmp = output + ".tmp"
+    tmp = f"{output}.{os.getpid()}.tmp"  # per process: overlapping crawls index the same file
     indexer = CDXJIndexer(
         output=tmp,
         inputs=[warc_path],
