@@ -6,13 +6,33 @@ field, because a typo in a regex should not cost a night of crawling.
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import regex
+import tldextract
+
 from newsarchive.urls import on_domains
+
+logger = logging.getLogger(__name__)
+
+# Outlet patterns run on every link of every page, on the reactor thread. They are compiled
+# with the ``regex`` engine (which survives most nested quantifiers that freeze ``re``) and
+# every match is time-bounded: a pattern that backtracks catastrophically is refused when the
+# file is loaded if a probe shows it, and otherwise named in the log and switched off for the
+# run after SLOW_PATTERN_LIMIT timeouts, instead of freezing the crawl.
+PATTERN_TIMEOUT = 0.05  # seconds per match (the engine checks it coarsely)
+SLOW_PATTERN_LIMIT = 3
+_PROBE_CHARS = "a0/-_.%"
+_slow_patterns: dict[tuple[str, str], int] = {}  # (outlet, pattern) -> timeouts this process
+# The public suffix list bundled with tldextract (never fetched), private suffixes included:
+# "github.io" or "blogspot.com" would make an outlet own every site under them.
+_suffixes = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 DEFAULT_OUTLETS_FILE = "outlets.toml"
 
@@ -28,9 +48,9 @@ class Outlet:
     name: str
     domains: tuple[str, ...]
     start_urls: tuple[str, ...]
-    article_patterns: tuple[re.Pattern[str], ...]
-    deny_patterns: tuple[re.Pattern[str], ...] = ()
-    listing_patterns: tuple[re.Pattern[str], ...] = ()
+    article_patterns: tuple[regex.Pattern[str], ...]
+    deny_patterns: tuple[regex.Pattern[str], ...] = ()
+    listing_patterns: tuple[regex.Pattern[str], ...] = ()
     feeds: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
     auto_feeds: bool = True
@@ -51,14 +71,28 @@ class Outlet:
     def owns(self, url: str) -> bool:
         return on_domains(url, self.domains)
 
+    def matches(self, pattern: regex.Pattern[str], path: str) -> bool:
+        """``pattern.search(path)`` with a time bound; a slow pattern never matches."""
+        key = (self.name, pattern.pattern)
+        if _slow_patterns.get(key, 0) >= SLOW_PATTERN_LIMIT:
+            return False
+        try:
+            return pattern.search(path, timeout=PATTERN_TIMEOUT) is not None
+        except TimeoutError:
+            _slow_patterns[key] = count = _slow_patterns.get(key, 0) + 1
+            logger.warning("outlet %s: pattern %r took over %ss on %r (catastrophic backtracking?)%s",
+                           self.name, pattern.pattern, PATTERN_TIMEOUT, path[:200],
+                           "; switched off for this run" if count >= SLOW_PATTERN_LIMIT else "")
+            return False
+
     def is_denied(self, path: str) -> bool:
-        return any(p.search(path) for p in self.deny_patterns)
+        return any(self.matches(p, path) for p in self.deny_patterns)
 
     def is_article(self, path: str) -> bool:
-        return not self.is_denied(path) and any(p.search(path) for p in self.article_patterns)
+        return not self.is_denied(path) and any(self.matches(p, path) for p in self.article_patterns)
 
     def is_listing(self, path: str) -> bool:
-        return not self.is_denied(path) and any(p.search(path) for p in self.listing_patterns)
+        return not self.is_denied(path) and any(self.matches(p, path) for p in self.listing_patterns)
 
     def snapshot(self) -> dict:
         """A JSON-able copy of the configuration, stored with the outlet row."""
@@ -86,14 +120,56 @@ def _fail(source: str, outlet: str, key: str, problem: str) -> ConfigError:
     return ConfigError(f"{source}: outlet {outlet!r}: field {key!r}: {problem}")
 
 
-def _compile(source: str, outlet: str, key: str, patterns: list[str]) -> tuple[re.Pattern[str], ...]:
+def _backtracking_probe(compiled: regex.Pattern[str]) -> str | None:
+    """A short path on which ``compiled`` runs out of time, if one of the probes finds it."""
+    for char in _PROBE_CHARS:
+        for probe in (f"/{char * 30}!", f"{char * 30}!", f"/{char * 15}/{char * 15}!"):
+            try:
+                compiled.search(probe, timeout=PATTERN_TIMEOUT)
+            except TimeoutError:
+                return probe
+    return None
+
+
+def _compile(source: str, outlet: str, key: str, patterns: list[str]) -> tuple[regex.Pattern[str], ...]:
     compiled = []
     for pattern in patterns:
         try:
-            compiled.append(re.compile(pattern))
-        except re.error as exc:
+            re.compile(pattern)  # the documented syntax is Python's re
+            one = regex.compile(pattern)
+        except (re.error, regex.error) as exc:
             raise _fail(source, outlet, key, f"bad regex {pattern!r}: {exc}") from None
+        probe = _backtracking_probe(one)
+        if probe is not None:
+            raise _fail(source, outlet, key, f"regex {pattern!r} backtracks catastrophically "
+                        f"(over {PATTERN_TIMEOUT}s on the {len(probe)}-character path {probe!r}); "
+                        "avoid nested repetition like (a+)+")
+        compiled.append(one)
     return tuple(compiled)
+
+
+def _check_domain(source: str, outlet: str, domain: str) -> None:
+    """A domain must name a site: not a public suffix ("com", "co.uk"), not part of an IP."""
+    if not domain or domain != domain.strip() or "/" in domain or ":" in domain.strip("[]") \
+            and not _is_ip(domain):
+        raise _fail(source, outlet, "domains", f"{domain!r} is not a host name")
+    if _is_ip(domain):
+        return
+    if regex.fullmatch(r"[\d.]+", domain):
+        raise _fail(source, outlet, "domains", f"{domain!r} is part of an IP address "
+                    "(give a whole address like 192.0.2.10, or a host name)")
+    parts = _suffixes(domain)
+    if not parts.domain and parts.suffix:
+        raise _fail(source, outlet, "domains", f"{domain!r} is a public suffix: the outlet would own "
+                    f"every site under it (give the outlet's own domain, e.g. example.{parts.suffix})")
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _check_url(source: str, outlet: str, key: str, url: str, domains: list[str]) -> None:
@@ -120,9 +196,11 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         value = table.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise _fail(source, name, key, "must be a list of non-empty strings")
-    domains = [d.lower() for d in table["domains"]]
+    domains = [d.lower().rstrip(".") for d in table["domains"]]
     if not domains:
         raise _fail(source, name, "domains", "must name at least one domain")
+    for domain in domains:
+        _check_domain(source, name, domain)
     start_urls = table.get("start_urls", [])
     if not start_urls and not table.get("feeds") and not table.get("sitemaps"):
         raise _fail(source, name, "start_urls", "give start_urls, feeds or sitemaps")

@@ -54,7 +54,10 @@ REDIRECT_MAX_TIMES = 10
 # robots.txt Crawl-delay is applied per host (newsarchive.politeness), capped at this many seconds.
 NEWSARCHIVE_CRAWL_DELAY_ENABLED = True
 NEWSARCHIVE_CRAWL_DELAY_MAX = 60.0
-DEPTH_LIMIT = 10
+# No Scrapy-wide depth cap: each outlet's max_depth bounds its listing hops (counted as
+# depth_limited), with pattern_page_budget and max_pages. A DEPTH_LIMIT set here would cut
+# an outlet's deeper pages silently; the spider warns at start if one is too low.
+DEPTH_LIMIT = 0
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False

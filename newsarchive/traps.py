@@ -45,6 +45,6 @@ def listing_family(outlet: Outlet, path: str) -> str:
     ``?page=2`` … ``?page=900`` of one section are one family.
     """
     for pattern in outlet.listing_patterns:
-        if pattern.search(path):
+        if outlet.matches(pattern, path):
             return f"pattern:{pattern.pattern}"
     return "pages:" + _DIGITS.sub("N", path)

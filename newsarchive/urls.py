@@ -75,9 +75,16 @@ def on_domains(url: str, domains: list[str] | tuple[str, ...]) -> bool:
     host = host_of(url)
     for domain in domains:
         domain = domain.lower().removeprefix("www.")
-        if host == domain or host.endswith("." + domain):
+        if host == domain or (host.endswith("." + domain) and not _is_numeric(domain)):
             return True
     return False
+
+
+def _is_numeric(domain: str) -> bool:
+    """An IP address (or part of one) owns no subdomains: "0.1" must not match 10.0.0.1.
+
+    No top-level domain is all digits, so a numeric last label means an address."""
+    return ":" in domain or domain.rsplit(".", 1)[-1].isdigit()
 
 
 def path_and_query(url: str) -> str:

@@ -110,9 +110,19 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.outlets = load_outlets(crawler.settings.get("NEWSARCHIVE_OUTLETS"), only=spider.only)
         spider.by_name = {o.name: o for o in spider.outlets}
+        spider.warn_depth_limit(crawler.settings.getint("DEPTH_LIMIT"))
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.response_received, signal=signals.response_received)
         return spider
+
+    def warn_depth_limit(self, depth_limit: int) -> None:
+        """Scrapy's DEPTH_LIMIT counts every hop; an outlet needs max_depth + 2 (listing hops,
+        the article, one redirect) or its deepest pages vanish without a word."""
+        for outlet in self.outlets:
+            if depth_limit and depth_limit < outlet.max_depth + 2:
+                logger.warning("outlet %s: max_depth %d needs DEPTH_LIMIT >= %d (it is %d): deeper "
+                               "requests are dropped by Scrapy (stat depth/request_ignored_count)",
+                               outlet.name, outlet.max_depth, outlet.max_depth + 2, depth_limit)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for request in self.initial_requests():
