@@ -12,5 +12,8 @@ OUTLET_FAILED = 1
 UNHEALTHY = 1
 #: Bad configuration or bad arguments; nothing was fetched.
 USAGE = 2
+#: The database cannot be opened (down, wrong URL or password, unwritable file); nothing was
+#: fetched (EX_UNAVAILABLE).
+DATABASE_UNAVAILABLE = 69
 #: Another ``newsarchive recrawl`` holds the lock; nothing was fetched (EX_TEMPFAIL).
 LOCKED = 75

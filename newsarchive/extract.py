@@ -96,6 +96,12 @@ def _guess(body: bytes) -> str:
     return guessed or _SINGLE_BYTE_WEB_DEFAULT
 
 
+def _implausible_wide(body: bytes, label: str) -> bool:
+    """True when ``label`` is UTF-16/32 but the bytes have no NUL: HTML markup is ASCII, so
+    real UTF-16 or UTF-32 text is full of zero bytes."""
+    return codecs.lookup(label).name.startswith(("utf-16", "utf-32")) and b"\x00" not in body[:4096]
+
+
 def decode_html(body: bytes, declared_encoding: str | None = None) -> DecodedHtml:
     """Decode an HTML body: BOM, then declared (HTTP) charset, then <meta>, then detection.
 
@@ -114,6 +120,8 @@ def decode_html(body: bytes, declared_encoding: str | None = None) -> DecodedHtm
         if not label:
             continue
         text = _decodes(body, label)
+        if text is not None and _implausible_wide(body, label):
+            text = None  # UTF-8/ASCII bytes "decode" as UTF-16 into CJK noise: not a decoding
         if text is not None:
             single_byte = codecs.lookup(label).name not in ("utf-8", "utf-16", "utf-32")
             if single_byte and _has_multibyte_utf8(body):

@@ -13,10 +13,13 @@ import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
+from sqlalchemy.exc import SQLAlchemyError
 
 from newsarchive import clock, exitcodes
 from newsarchive.config import ConfigError, load_outlets
+from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.spiders.news import ArgumentError, check_arguments
+from newsarchive.urls import mask_url
 
 
 class Command(ScrapyCrawlCommand):
@@ -33,6 +36,12 @@ class Command(ScrapyCrawlCommand):
             raise SystemExit(exitcodes.USAGE) from None
         except UsageError:
             raise
+        try:  # before the engine starts: a traceback from a middleware's __init__ helps no one
+            session_factory(db_url_from(self.settings))
+        except (SQLAlchemyError, OSError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            print(f"scrapy crawl: error: database: {mask_url(reason)}", file=sys.stderr)
+            raise SystemExit(exitcodes.DATABASE_UNAVAILABLE) from None
         assert self.crawler_process
         crawler = self._create_crawler("news")
         self.crawler_process.crawl(crawler, **opts.spargs)

@@ -10,12 +10,14 @@ and is stored on the capture row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 
 from newsarchive import clock
 from newsarchive.config import Outlet
@@ -92,11 +94,12 @@ class FeedSitemapMixin:
                     self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/sitemaps_from_robots")
                     self.crawler.engine.crawl(sitemap)
 
-    def parse_feed(self: NewsSpider, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_feed(self: NewsSpider, response: Response) -> AsyncIterator[scrapy.Request]:
         outlet = self.by_name[response.meta["outlet"]]
         self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/feeds_read")
         try:
-            entries = parse_feed(response.body, response.url)
+            # A 100,000-entry feed takes many seconds to parse: never on the reactor thread.
+            entries = await _off_reactor(parse_feed, response.body, response.url)
         except FeedError as exc:
             self._problem(outlet, "bad_feed", response.url, str(exc))
             return
@@ -109,12 +112,12 @@ class FeedSitemapMixin:
             if request is not None:
                 yield request
 
-    def parse_sitemap(self: NewsSpider, response: Response) -> Iterator[scrapy.Request]:
+    async def parse_sitemap(self: NewsSpider, response: Response) -> AsyncIterator[scrapy.Request]:
         outlet = self.by_name[response.meta["outlet"]]
         stats = self.crawler.stats
         stats.inc_value(f"newsarchive/outlet/{outlet.name}/sitemaps_read")
         try:
-            sitemap = parse_sitemap(response.body, response.url)
+            sitemap = await _off_reactor(parse_sitemap, response.body, response.url)
         except SitemapError as exc:
             self._problem(outlet, "bad_sitemap", response.url, str(exc))
             return
@@ -154,3 +157,8 @@ class FeedSitemapMixin:
                                     meta={"discovery": sitemap_discovery(response.url, entry)})
             if request is not None:
                 yield request
+
+
+async def _off_reactor(parse: Callable[..., Any], *args: Any) -> Any:
+    """Run a parser in the reactor's thread pool so that the crawl keeps moving meanwhile."""
+    return await maybe_deferred_to_future(deferToThread(parse, *args))

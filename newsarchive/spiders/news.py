@@ -389,8 +389,12 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             if kind == "redirect_loop":
                 hops = [*request.meta.get("redirect_urls", []), request.url]
                 message = f"{message}: {' -> '.join(hops)}"
-        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
-            kind, message = "too_large", str(failure.value)
+        elif failure.check(DownloadCancelledError) and ("max size" in str(failure.value)
+                                                         or not str(failure.value)):
+            # A body without Content-Length is cancelled mid-stream with an empty message.
+            maxsize = request.meta.get("download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            kind = "too_large"
+            message = str(failure.value) or f"body over DOWNLOAD_MAXSIZE ({maxsize} bytes), download cancelled"
         else:
             kind, message = type(failure.value).__name__, str(failure.value)
         self._problem(outlet, kind, request.url, message)

@@ -1,0 +1,95 @@
+"""Smaller faults: a database that cannot be opened, a body cut at the size limit without
+Content-Length, UTF-8 declared as UTF-16, feeds parsed off the reactor."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from newsarchive.demo.run import FAST_LOCAL, crawl_subprocess
+from newsarchive.demo.site import NewsSite, SiteServer, outlets_toml
+from newsarchive.extract import decode_html
+from newsarchive.spiders.news import NewsSpider
+
+SECRET = "S3cretPass"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("db_url", [f"postgresql://archive:{SECRET}@127.0.0.1:1/news",
+                                    "sqlite:////proc/no-such-dir/archive.sqlite3"])
+def test_database_unavailable_at_start_is_one_line_and_exit_69(tmp_path: Path, db_url: str) -> None:
+    site = NewsSite(edition=1)
+    with SiteServer(site) as server:
+        outlets = tmp_path / "outlets.toml"
+        outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
+        result = crawl_subprocess(outlets, tmp_path / "data", db_url=db_url)
+    assert result.returncode == 69, result.stderr[-2000:]
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("scrapy crawl: error: database:"), result.stderr[-2000:]
+    assert SECRET not in result.stderr and "Traceback" not in result.stderr
+    assert site.requests == []  # nothing fetched
+    assert not (tmp_path / "data" / "warc").exists() or not list((tmp_path / "data" / "warc").iterdir())
+
+
+class _Unsized(BaseHTTPRequestHandler):
+    """HTTP/1.0, no Content-Length: the body ends when the connection closes."""
+
+    protocol_version = "HTTP/1.0"
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        if self.path.startswith("/news/"):
+            for _ in range(200):
+                self.wfile.write(b"<p>" + b"ferry timetable " * 64 + b"</p>\n")
+        else:
+            self.wfile.write(b'<html><body><a href="/news/huge-story">story</a></body></html>')
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.slow
+def test_body_cut_at_the_size_limit_without_content_length_is_too_large(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Unsized)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        outlets = tmp_path / "outlets.toml"
+        outlets.write_text(f"""[[outlet]]
+name = "unsized"
+domains = ["127.0.0.1"]
+start_urls = ["{base}/"]
+article_patterns = ['^/news/']
+""", encoding="utf-8")
+        result = crawl_subprocess(outlets, tmp_path / "data", settings=(
+            *FAST_LOCAL, "ROBOTSTXT_OBEY=False", "DOWNLOAD_MAXSIZE=50000", "LOG_LEVEL=INFO"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    report = json.loads(sorted((tmp_path / "data" / "reports").glob("crawl-*.json"))[-1].read_text())
+    assert report["outlets"]["unsized"].get("errors/too_large") == 1, report["outlets"]["unsized"]
+    line = next(line for line in result.stderr.splitlines() if "too_large" in line)
+    assert "DOWNLOAD_MAXSIZE (50000 bytes)" in line or "max size" in line, line
+
+
+def test_utf8_declared_as_utf16_is_decoded_with_an_encoding_warning() -> None:
+    body = "<html><body><h1>Café</h1><p>The ferry leaves at nine.</p></body></html>".encode()
+    decoded = decode_html(body, "utf-16")
+    assert decoded.text.startswith("<html><body><h1>Café")
+    assert decoded.problem and "utf-16" in decoded.problem
+    real = decode_html("<html><p>Café</p></html>".encode("utf-16-le"), "utf-16le")
+    assert real.text == "<html><p>Café</p></html>" and real.problem is None
+
+
+def test_feeds_and_sitemaps_are_parsed_off_the_reactor() -> None:
+    """Their callbacks await a thread-pool parse, so a huge feed does not stall the crawl."""
+    for callback in (NewsSpider.parse_feed, NewsSpider.parse_sitemap):
+        assert inspect.isasyncgenfunction(callback)
+        assert "_off_reactor(" in inspect.getsource(callback)
