@@ -190,6 +190,6 @@ def test_default_configuration_fetches_nothing_from_loopback(tmp_path: Path) -> 
         outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
         local = tuple(s for s in FAST_LOCAL if not s.startswith("NEWSARCHIVE_ALLOW_ADDRESSES"))
         result = crawl_subprocess(outlets, tmp_path / "data", settings=(*local, "LOG_LEVEL=INFO"))
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 1, result.stderr[-3000:]  # every outlet failed entirely
     assert site.requests == []  # not even robots.txt
     assert "127.0.0.1 is a loopback address" in result.stderr
