@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import threading
 import tomllib
@@ -64,9 +65,15 @@ def serve(routes: dict[str, tuple[int, str, bytes]]) -> Iterator[tuple[str, list
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
+    allowed = os.environ.get("NEWSARCHIVE_ALLOW_ADDRESSES")
+    os.environ["NEWSARCHIVE_ALLOW_ADDRESSES"] = "127.0.0.1"  # discover refuses loopback otherwise
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", requests
     finally:
+        if allowed is None:
+            os.environ.pop("NEWSARCHIVE_ALLOW_ADDRESSES", None)
+        else:
+            os.environ["NEWSARCHIVE_ALLOW_ADDRESSES"] = allowed
         server.shutdown()
         server.server_close()
         thread.join()

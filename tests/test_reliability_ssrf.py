@@ -193,3 +193,25 @@ def test_default_configuration_fetches_nothing_from_loopback(tmp_path: Path) -> 
     assert result.returncode == 1, result.stderr[-3000:]  # every outlet failed entirely
     assert site.requests == []  # not even robots.txt
     assert "127.0.0.1 is a loopback address" in result.stderr
+
+
+def test_discover_refuses_non_public_addresses_and_redirects_to_them(monkeypatch) -> None:
+    """`newsarchive discover` fetches with urllib: same policy, checked on every hop."""
+    import urllib.error
+
+    from newsarchive.discovery import learn
+
+    with pytest.raises(urllib.error.URLError, match="loopback"):
+        learn.default_fetch("http://127.0.0.1:9/")
+    with pytest.raises(urllib.error.URLError, match="metadata|link-local"):
+        learn.default_fetch("http://169.254.169.254/latest/meta-data/")
+    with pytest.raises(urllib.error.URLError, match="not an http"):
+        learn.default_fetch("file:///etc/passwd")
+    site = NewsSite(edition=1)
+    site.routes["/hop"] = lambda s, q: Reply(302, headers={"Location": "http://10.0.0.7/"})
+    monkeypatch.setenv("NEWSARCHIVE_ALLOW_ADDRESSES", "127.0.0.1")
+    with SiteServer(site) as server:
+        status, _, body = learn.default_fetch(server.url("/robots.txt"))
+        assert status == 200 and b"User-agent" in body
+        with pytest.raises(urllib.error.URLError, match="10.0.0.7 is a private address"):
+            learn.default_fetch(server.url("/hop"))

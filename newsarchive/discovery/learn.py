@@ -10,8 +10,11 @@ TOML block.
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterable
@@ -23,6 +26,7 @@ import lxml.html
 import tldextract
 from lxml import etree
 from protego import Protego
+from w3lib.url import safe_url_string
 
 from newsarchive.discovery.feeds import find_feed_links
 from newsarchive.discovery.sitemaps import SitemapError, parse_sitemap, sitemaps_from_robots
@@ -164,11 +168,44 @@ def outlet_toml(s: OutletSuggestion) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _refuse_non_public(url: str) -> None:
+    """The crawler's address policy (newsarchive.netguard) for discover's own requests.
+
+    robots.txt names the sitemaps fetched next, and every hop may redirect: each host is
+    resolved and refused if any of its addresses is not public (NEWSARCHIVE_ALLOW_ADDRESSES
+    opens exact ones). urllib resolves again when it connects; the crawl itself has no such gap.
+    """
+    from newsarchive.netguard import ALLOW_SETTING, parse_allow_list, refusal
+
+    allowed = parse_allow_list(os.environ.get(ALLOW_SETTING, ""))
+    parts = urllib.parse.urlsplit(safe_url_string(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise urllib.error.URLError(f"refused {url}: not an http(s) URL")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except socket.gaierror as exc:
+        raise urllib.error.URLError(f"cannot resolve {parts.hostname}: {exc}") from None
+    for info in infos:
+        reason = refusal(str(info[4][0]), allowed)
+        if reason:
+            raise urllib.error.URLError(f"refused {parts.hostname}: {reason} (allow it with {ALLOW_SETTING})")
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001, ANN201
+        _refuse_non_public(newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_opener = urllib.request.build_opener(_CheckedRedirects)
+
+
 def default_fetch(url: str) -> tuple[int, dict, bytes]:
     """GET with the discover User-Agent, a timeout and a 10 MB body cap; never raises on 4xx/5xx."""
+    _refuse_non_public(url)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             headers = {k.lower(): v for k, v in response.headers.items()}
             return response.status, headers, _read_capped(response, headers)
     except urllib.error.HTTPError as error:
