@@ -7,6 +7,7 @@ under a hard alarm), no entity blow-up. Case counts: NEWSARCHIVE_FUZZ_EXAMPLES (
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -78,6 +79,10 @@ XXE = (b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd
 DEEP = b"<rss>" + b"<channel>" * 50_000 + b"</channel>" * 50_000 + b"</rss>"
 
 
+def _json_feed(items: object) -> bytes:
+    return json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items}).encode()
+
+
 def _encodings(doc: str) -> st.SearchStrategy[bytes]:
     return st.sampled_from(["utf-8", "utf-16", "latin-1", "cp1252", "utf-8-sig"]).map(
         lambda enc: doc.encode(enc, errors="replace"))
@@ -92,7 +97,7 @@ documents = st.one_of(
                              + "</urlset>").encode(), st.lists(markup(), max_size=5).map("".join)),
     st.recursive(st.none() | st.booleans() | st.integers() | text,
                  lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
-                 max_leaves=20).map(lambda v: __import__("json").dumps({"version": "https://jsonfeed.org/version/1.1", "items": v}).encode()),
+                 max_leaves=20).map(_json_feed),
     st.sampled_from([ENTITY_BOMB, XXE, DEEP]),
 )
 
@@ -134,8 +139,6 @@ keys = st.sampled_from(["name", "domains", "start_urls", "article_patterns", "de
 
 
 def _toml(value: object) -> str:
-    import json
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):

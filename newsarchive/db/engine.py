@@ -86,7 +86,8 @@ def upgrade(engine: Engine) -> None:
     sqlite = engine.url.get_backend_name() == "sqlite"
     with _sqlite_migration_lock(engine) if sqlite else nullcontext(), engine.begin() as connection:
         if engine.url.get_backend_name() == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(current_schema()))"),
+            connection.execute(text("SELECT pg_advisory_xact_lock("
+                                    ":key, hashtext(coalesce(current_schema(), '')))"),
                                {"key": PG_MIGRATION_LOCK})
         config = alembic_config()
         config.attributes["connection"] = connection

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 from scrapy import Request, Spider, signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.http import Response
 
 from newsarchive import clock
@@ -130,8 +131,11 @@ class WarcCaptureMiddleware:
         if self.writer is None:
             return
         self.writer.close()
-        for path in index_directory(self.directory):
-            logger.info("WARC indexed: %s", path)
+        try:
+            for path in index_directory(self.directory):
+                logger.info("WARC indexed: %s", path)
+        except OSError as exc:  # e.g. disk full: the next run indexes what is missing
+            logger.error("WARC indexing stopped in %s: %s", self.directory, exc.strerror or exc)
 
     # ------------------------------------------------------------ middleware
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
@@ -163,19 +167,23 @@ class WarcCaptureMiddleware:
             original = as_original(self.revisit_lookup.lookup(url, digest))
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
-        response_ptr, _ = writer.write_exchange(
-            url=url,
-            fetched_at=fetched_at,
-            request_line=self._request_line(request, protocol),
-            request_headers=self._archived_request_headers(request),
-            request_body=request.body or b"",
-            status_line=status_line,
-            response_headers=_header_list(response.headers),
-            body=body,
-            ip_address=str(response.ip_address) if response.ip_address else None,
-            revisit_of=RevisitTarget(*original) if original else None,
-            truncated="disconnect" if "dataloss" in response.flags else None,
-        )
+        try:
+            response_ptr, _ = writer.write_exchange(
+                url=url,
+                fetched_at=fetched_at,
+                request_line=self._request_line(request, protocol),
+                request_headers=self._archived_request_headers(request),
+                request_body=request.body or b"",
+                status_line=status_line,
+                response_headers=_header_list(response.headers),
+                body=body,
+                ip_address=str(response.ip_address) if response.ip_address else None,
+                revisit_of=RevisitTarget(*original) if original else None,
+                truncated="disconnect" if "dataloss" in response.flags else None,
+            )
+        except OSError as exc:
+            self._write_failed(exc)
+            raise IgnoreRequest(f"not archived (WARC write failed: {exc.strerror or exc})") from None
         if original is None and body:
             remember = getattr(self.revisit_lookup, "remember", None)
             if remember is not None:
@@ -198,13 +206,29 @@ class WarcCaptureMiddleware:
 
     def write_metadata(
         self, response_meta_warc: dict[str, Any], url: str, payload: dict[str, Any]
-    ) -> WarcPointer:
+    ) -> WarcPointer | None:
         """Write a metadata record concurrent to the response described by ``meta["warc"]``."""
         writer = self.open_writer()
         date = response_meta_warc.get("date") or datetime.now(UTC)
-        pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
+        try:
+            pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
+        except OSError as exc:
+            self._write_failed(exc)
+            return None
         self.stats.inc_value("warc/records")
         return pointer
+
+    def _write_failed(self, exc: OSError) -> None:
+        """Nothing may be stored without its WARC evidence: stop the crawl, once, in one line."""
+        self.stats.inc_value("warc/write_failed")
+        if self.stats.get_value("warc/write_failed") == 1:
+            logger.error("WARC write failed in %s: %s; stopping the crawl (nothing unarchived is "
+                         "stored)", self.directory, exc.strerror or exc)
+            engine, spider = getattr(self.crawler, "engine", None), getattr(self.crawler, "spider", None)
+            if engine is not None and hasattr(engine, "close_spider_async"):  # Scrapy >= 2.14
+                deferred_from_coro(engine.close_spider_async(reason="warc_write_failed"))
+            elif engine is not None and spider is not None:
+                engine.close_spider(spider, "warc_write_failed")
 
     # --------------------------------------------------------------- helpers
     @staticmethod

@@ -45,8 +45,13 @@ def write_cdxj(warc_path: str | os.PathLike[str], output: str | None = None) -> 
         fields=EXTRA_FIELDS,
         records=INDEXED_RECORDS,
     )
-    indexer.process_all()
-    os.replace(tmp, output)
+    try:
+        indexer.process_all()
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
     return output
 
 

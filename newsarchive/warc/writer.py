@@ -177,9 +177,12 @@ class RollingWarcWriter:
         self.closed_files: list[str] = []  # full paths of files this writer closed
         self._serial = 0
         self._file: BinaryIO | None = None
+        self._sink = io.BytesIO()
         self._warc: WARCWriter | None = None
         self._name: str | None = None
         self._lock = threading.RLock()
+        #: Why writing stopped (a failed write), or None. Set once; no record is written after.
+        self.failed: str | None = None
         os.makedirs(self.directory, exist_ok=True)
 
     # ------------------------------------------------------------------ files
@@ -202,14 +205,17 @@ class RollingWarcWriter:
             if os.path.exists(os.path.join(self.directory, name)):
                 continue
             try:
-                fh = open(path, "xb")  # noqa: SIM115 - lives until close()
+                # Unbuffered: each record is written whole by _write_record, so a failed write
+                # never leaves stale bytes in a buffer that a later flush would append.
+                fh = open(path, "xb", buffering=0)  # noqa: SIM115 - lives until close()
             except FileExistsError:
                 continue
             break
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file = fh
         self._name = name
-        self._warc = WARCWriter(fh, gzip=True, warc_version="1.1")
+        self._sink = io.BytesIO()  # warcio serialises one record here; we write it out
+        self._warc = WARCWriter(self._sink, gzip=True, warc_version="1.1")
         self._write_record(self._warcinfo_record())
 
     def _warcinfo_record(self) -> Any:
@@ -263,13 +269,39 @@ class RollingWarcWriter:
     # ---------------------------------------------------------------- records
     def _write_record(self, record: Any) -> WarcPointer:
         assert self._file is not None and self._warc is not None and self._name is not None
+        if self.failed is not None:
+            raise OSError(f"WARC writer stopped after a failed write: {self.failed}")
         offset = self._file.tell()
+        self._sink.seek(0)
+        self._sink.truncate()
         self._warc.write_record(record)
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        length = self._file.tell() - offset
+        data = self._sink.getvalue()
+        try:
+            view = memoryview(data)
+            while view:  # a raw write may be short (disk nearly full): the next one raises
+                written = self._file.write(view)
+                view = view[written or 0:]
+                if not written:
+                    raise OSError(28, "No space left on device")
+            os.fsync(self._file.fileno())
+        except OSError as exc:
+            # Disk full (or any I/O error) mid-record: cut the torn member off now, so that the
+            # file still ends at a record boundary, and refuse further writes.
+            self.failed = f"{exc.strerror or exc} ({self.current_path})"
+            self._discard_from(offset)
+            raise
+        length = len(data)
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         return WarcPointer(self._name, offset, length, record_id)
+
+    def _discard_from(self, offset: int) -> None:
+        assert self._file is not None
+        try:
+            self._file.truncate(offset)
+            self._file.seek(offset)
+            os.fsync(self._file.fileno())
+        except (OSError, ValueError):
+            pass  # repair cuts it back on the next start; this writer writes nothing more
 
     def _response_record(
         self,
