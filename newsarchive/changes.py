@@ -17,11 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from difflib import SequenceMatcher
 from typing import Literal
 
 from newsarchive.content import clean_text, comparable
+from newsarchive.dates import parse_datetime
 
 __all__ = [
     "KINDS",
@@ -68,7 +69,7 @@ Crawl side, set by the storage layer and never by :func:`compare_versions`:
 
 - ``article_removed``: the URL now answers 404/410 or no longer yields an article.
 - ``redirected``: the URL now redirects to another article.
-- ``reverted``: the new content equals an earlier, not the latest, version.
+- ``reverted``: the page shows a version it showed before (an event; no new version).
 """
 
 StepOp = Literal["same", "added", "removed", "edited", "moved"]
@@ -428,13 +429,8 @@ def _instant(value: str | None) -> datetime | str | None:
     """An aware UTC datetime, so "Z" and "+00:00" spellings compare equal."""
     if not value or not value.strip():
         return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return value.strip()  # unparsable: compare the text
-    if parsed.tzinfo is None:  # naive values are UTC by contract
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    parsed = parse_datetime(value)
+    return parsed if parsed is not None else value.strip()  # unparsable: compare the text
 
 
 def _dates_differ(a: str | None, b: str | None) -> bool:

@@ -99,11 +99,13 @@ def cmd_articles(args: argparse.Namespace) -> int:
         if not rows:
             print("no articles archived yet" + (f" for outlet {args.outlet!r}" if args.outlet else ""))
             return 0
-        print(f"{'OUTLET':<12} {'VERSIONS':>8} {'CHECKS':>6} {'STATUS':<10} {'LAST CHANGED':<19}  URL")
+        current = store.current_seqs(session, [a for a, _ in rows])
+        print(f"{'OUTLET':<12} {'VERSIONS':>8} {'NOW':>3} {'CHECKS':>6} {'STATUS':<10} {'LAST CHANGED':<19}  URL")
         for article, outlet in rows:
             flag = "*" if article.flapping else ""
-            print(f"{outlet:<12} {article.version_count:>8} {article.check_count:>6} "
-                  f"{article.status + flag:<10} {_when(article.last_changed_at):<19}  {article.canonical_url}")
+            print(f"{outlet:<12} {article.version_count:>8} {current.get(article.id, '-'):>3} "
+                  f"{article.check_count:>6} {article.status + flag:<10} "
+                  f"{_when(article.last_changed_at):<19}  {article.record_url}")
     return 0
 
 
@@ -117,18 +119,26 @@ def cmd_versions(args: argparse.Namespace) -> int:
         article = store.find_article(session, args.url)
         if article is None:
             raise CommandError(f"no archived article for {args.url}")
-        kinds = {c.to_version_id: c.kinds for c in
-                 session.scalars(select(Change).where(Change.article_id == article.id))}
+        article_changes = session.scalars(select(Change).where(Change.article_id == article.id)).all()
+        kinds = {c.to_version_id: c.kinds for c in article_changes if c.to_version_id}
+        flips = {}
+        for c in article_changes:
+            if c.reverted_to_id:
+                flips.setdefault(c.reverted_to_id, []).append(_when(c.created_at))
         seen = store.capture_counts(session, article)
-        print(f"{article.canonical_url}  ({article.status}, {article.check_count} checks)")
-        print(f"{'V':>3} {'CAPTURED (UTC)':<19} {'SEEN':>4} {'PUBLISHED':<19} {'MODIFIED':<19}  TITLE / CHANGE")
+        print(f"{article.record_url}  ({article.status}, {article.check_count} checks)")
+        print(f"{'V':>3} {'NOW':<3} {'CAPTURED (UTC)':<19} {'SEEN':>4} {'PUBLISHED':<19} {'MODIFIED':<19}  "
+              "TITLE / CHANGE")
         for version in article.versions:
             change = ", ".join(kinds.get(version.id, [])) or ("first version" if version.seq == 1 else "-")
             if not version.in_feed:  # a version storm's: see `newsarchive health`
                 change += f"; {version.review} (run {version.run_id}), not in the change feed"
-            print(f"{version.seq:>3} {_when(version.captured_at):<19} {seen.get(version.id, 0):>4} "
+            if version.id in flips:
+                change += "; shown again " + ", ".join(flips[version.id])
+            now = "now" if version.id == article.current_version_id else ""  # what the page shows
+            print(f"{version.seq:>3} {now:<3} {_when(version.captured_at):<19} {seen.get(version.id, 0):>4} "
                   f"{_when(version.published_at):<19} {_when(version.modified_at):<19}  {version.title}")
-            print(f"{'':>3} {'':<19} {'':>4} {'':<19} {'':<19}  [{change}]")
+            print(f"{'':>3} {'':<3} {'':<19} {'':>4} {'':<19} {'':<19}  [{change}]")
     return 0
 
 
@@ -163,14 +173,14 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 raise CommandError(f"version {seq} of {article.canonical_url} is {hidden[seq].review} "
                                    f"(version storm of run {hidden[seq].run_id}; see newsarchive health)")
         if len(by_seq) < 2 and args.to is None:
-            raise CommandError(f"{article.canonical_url} has only one version: nothing to compare")
+            raise CommandError(f"{article.record_url} has only one version: nothing to compare")
         to_seq = max(by_seq) if args.to is None else args.to
         older = [seq for seq in by_seq if seq < to_seq]
         from_seq = (max(older) if older else to_seq - 1) if args.from_ is None else args.from_
         if from_seq >= to_seq:
             raise CommandError(f"--from ({from_seq}) must be older than --to ({to_seq})")
         if from_seq not in by_seq or to_seq not in by_seq:
-            raise CommandError(f"{article.canonical_url} has versions {', '.join(map(str, sorted(by_seq)))}; "
+            raise CommandError(f"{article.record_url} has versions {', '.join(map(str, sorted(by_seq)))}; "
                                f"asked for {from_seq}..{to_seq}")
         old, new = by_seq[from_seq], by_seq[to_seq]
         stored = session.scalar(select(Change).where(Change.from_version_id == old.id,
@@ -178,17 +188,17 @@ def cmd_diff(args: argparse.Namespace) -> int:
         record = changes.compare_versions(store.version_content(old), store.version_content(new))
         if stored is not None:
             record.kinds = list(stored.kinds)
-        meta = {"url": article.canonical_url, "from": _version_meta(old), "to": _version_meta(new)}
+        meta = {"url": article.record_url, "from": _version_meta(old), "to": _version_meta(new)}
         if args.format == "json":
             json.dump({**meta, "change": record.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         elif args.format == "html":
             sys.stdout.write(diffrender.render_html(store.version_content(old), store.version_content(new),
-                                                    record, title=new.title or article.canonical_url,
+                                                    record, title=new.title or article.record_url,
                                                     meta=meta))
         else:
             color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-            print(f"{article.canonical_url}: version {from_seq} ({_when(old.captured_at)}) "
+            print(f"{article.record_url}: version {from_seq} ({_when(old.captured_at)}) "
                   f"-> version {to_seq} ({_when(new.captured_at)})")
             print(diffrender.render_text(store.version_content(old), store.version_content(new),
                                          record, color=color))

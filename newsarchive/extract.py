@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from configparser import ConfigParser
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urljoin
 
@@ -37,7 +37,15 @@ from w3lib.encoding import (
     resolve_encoding,
 )
 
-__all__ = ["DecodedHtml", "ExtractionError", "decode_html", "extract_article"]
+from newsarchive.dates import to_iso
+
+__all__ = ["EXTRACTION_RULES_VERSION", "DecodedHtml", "ExtractionError", "decode_html", "extract_article"]
+
+#: Bump whenever a change here changes what any page extracts to: versions record it (with
+#: the libraries' versions, see newsarchive.provenance), and a version made under other
+#: rules is re-extracted from its WARC record before comparing, so no page gets a version
+#: from a rule change alone.
+EXTRACTION_RULES_VERSION = 1
 
 
 class ExtractionError(ValueError):
@@ -334,21 +342,8 @@ _MODIFIED_META = (
 
 
 def _to_utc_iso(raw: str | None) -> str | None:
-    """Parse a date string to ISO 8601 UTC; naive times are taken as UTC."""
-    if not raw:
-        return None
-    from dateutil import parser as dateparser  # local: only needed for dates
-
-    try:
-        parsed = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = dateparser.parse(raw, fuzzy=True)
-        except (ValueError, OverflowError, TypeError):
-            return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat()
+    """A date string as ISO 8601 UTC; relative or incomplete dates give None (kept raw)."""
+    return to_iso(raw)
 
 
 def _time_element(tree: lxml.html.HtmlElement, itemprop: str) -> str | None:
@@ -359,7 +354,8 @@ def _time_element(tree: lxml.html.HtmlElement, itemprop: str) -> str | None:
     return None
 
 
-def _dates(tree: lxml.html.HtmlElement, ld: dict[str, Any], url: str) -> dict[str, str | None]:
+def _dates(tree: lxml.html.HtmlElement, ld: dict[str, Any], url: str,
+           captured_at: datetime | None = None) -> dict[str, str | None]:
     published_raw = (
         _text_value(ld.get("datePublished"))
         or _meta(tree, *_PUBLISHED_META)
@@ -374,7 +370,9 @@ def _dates(tree: lxml.html.HtmlElement, ld: dict[str, Any], url: str) -> dict[st
     if published is None:
         # No machine-readable date: let htmldate read the visible page (date only).
         try:
-            found = htmldate.find_date(tree, extensive_search=True, original_date=True, url=url)
+            # max_date: htmldate would otherwise judge dates against today's clock
+            found = htmldate.find_date(tree, extensive_search=True, original_date=True, url=url,
+                                       max_date=captured_at)
         except Exception:  # htmldate is best effort; a missing date is not an error
             found = None
         if found:
@@ -812,10 +810,13 @@ def _words(text: str) -> str:
 
 # --------------------------------------------------------------------------- entry point
 
-def extract_article(html: str | bytes, url: str, *, encoding: str | None = None) -> dict:
+def extract_article(html: str | bytes, url: str, *, encoding: str | None = None,
+                    captured_at: datetime | None = None) -> dict:
     """Extract the reader-visible article and its metadata from one page.
 
     ``encoding`` is the charset declared by the HTTP response, used only for bytes.
+    ``captured_at`` (the capture time) is the only clock extraction reads: the same bytes
+    and capture give the same fields on any day. Relative dates ("3 hours ago") stay raw.
     Raises ExtractionError when the page cannot be parsed or has no main text.
     """
     if isinstance(html, bytes):
@@ -830,7 +831,7 @@ def extract_article(html: str | bytes, url: str, *, encoding: str | None = None)
         canonical = urljoin(base, og_url) if og_url else None
     title = _title(tree, ld)
     authors = _authors(tree, ld)
-    dates = _dates(tree, ld, url)
+    dates = _dates(tree, ld, url, captured_at)
     publisher = ld.get("publisher")
     site_name = _meta(tree, "og:site_name", "application-name") or _text_value(publisher)
     description = _meta(tree, "og:description", "description", "twitter:description") or (

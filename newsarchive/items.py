@@ -10,8 +10,9 @@ from typing import Any
 class ArticleItem:
     """One fetched article page, cleaned.
 
-    ``url`` is what was fetched; ``canonical_url`` is the article's identity
-    (see :mod:`newsarchive.urls`). Dates come as raw/normalised pairs: the string the
+    ``url`` is what was fetched; ``canonical_url`` is the article's matching key and
+    ``url_of_record`` the URL the site declares for it (see :mod:`newsarchive.urls`).
+    Dates come as raw/normalised pairs: the string the
     page showed, and ISO 8601 UTC (``None`` when the page gave none).
     """
 
@@ -19,6 +20,7 @@ class ArticleItem:
     url: str
     canonical_url: str
     fetched_at: str  # ISO 8601 UTC, equal to the capture's WARC-Date
+    url_of_record: str | None = None  # rel=canonical on the outlet, else the final URL
     capture_id: int | None = None
     warc: dict[str, Any] | None = None  # pointer to the response record
     source: str | None = None  # listing | feed | sitemap | recrawl
@@ -36,6 +38,8 @@ class ArticleItem:
     language: str | None = None
     description: str | None = None
     paragraphs: list[str] = field(default_factory=list)
+    #: which extractor produced the fields (newsarchive.provenance.extractor_identity())
+    extractor: dict[str, Any] | None = None
 
 
 @dataclass
@@ -47,4 +51,5 @@ class ArticleGoneItem:
     status: int
     fetched_at: str
     capture_id: int | None = None
-    redirected_to: str | None = None
+    redirected_to: str | None = None  # the new location's matching key
+    redirected_to_url: str | None = None  # and its URL of record

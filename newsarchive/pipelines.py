@@ -5,17 +5,22 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from typing import Any
+
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import object_session
 
-from newsarchive import __version__
+from newsarchive import __version__, provenance
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
-from newsarchive.db.models import Capture
+from newsarchive.db.models import ArticleVersion, Capture
 from newsarchive.extensions import RUN_ID_STAT
 from newsarchive.items import ArticleGoneItem, ArticleItem
 from newsarchive.middlewares.warc import get_middleware
+from newsarchive.warc import warc_dir_from
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +37,7 @@ class StoragePipeline:
         self.stats = crawler.stats
         self.sessions = session_factory(db_url_from(crawler.settings))
         self.outlet_configs = {}
+        self.warc_dir = warc_dir_from(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -67,7 +73,9 @@ class StoragePipeline:
             recorded = store.record_article(session, outlet=outlet, canonical_url=item.canonical_url,
                                             content=content, fetched_at=fetched_at, capture=capture,
                                             source=item.source, redirected_from=item.redirected_from,
-                                            run_id=run_id, pending=run_id is not None)
+                                            run_id=run_id, pending=run_id is not None,
+                                            url=item.url_of_record, extractor=item.extractor,
+                                            reextract=self._reextract)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)
@@ -75,6 +83,23 @@ class StoragePipeline:
         self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
         if recorded.outcome == "new_version":
             logger.info("new version %d of %s: %s", seq, item.canonical_url, ", ".join(kinds) or "-")
+
+    def _reextract(self, version: ArticleVersion) -> dict[str, Any] | None:
+        """``version``'s first capture through today's extractor (it was made by another)."""
+        capture = version.first_capture
+        if capture is None or not capture.warc_filename or capture.warc_lost:
+            return None
+        session = object_session(version)
+
+        def original(record_id: str) -> tuple[str, int] | None:
+            row = session.scalar(select(Capture).where(Capture.warc_record_id == record_id)
+                                 .limit(1)) if session is not None else None
+            return (row.warc_filename, row.warc_offset) if row is not None and row.warc_filename else None
+
+        data = provenance.reextract(self.warc_dir, capture.warc_filename, capture.warc_offset,
+                                    capture.url, capture.fetched_at, original)
+        self.stats.inc_value("newsarchive/reextracted" if data is not None else "newsarchive/reextract_failed")
+        return data
 
     def _write_metadata(self, item: ArticleItem, outcome: str, seq: int, fingerprint: str) -> None:
         """A WARC metadata record beside the article's response: the archive alone can
@@ -84,6 +109,7 @@ class StoragePipeline:
             return
         payload = {
             "newsarchive": __version__, "outlet": item.outlet, "canonical_url": item.canonical_url,
+            "url_of_record": item.url_of_record, "extractor": item.extractor,
             "capture_id": item.capture_id, "version": seq, "outcome": outcome,
             "fingerprint": fingerprint, "source": item.source, "discovery": item.discovery,
             **{k: getattr(item, k) for k in store.CONTENT_FIELDS},
@@ -95,7 +121,8 @@ class StoragePipeline:
             capture = session.get(Capture, item.capture_id) if item.capture_id else None
             change = store.record_gone(session, canonical_url=item.canonical_url, capture=capture,
                                        fetched_at=datetime.fromisoformat(item.fetched_at),
-                                       redirected_to=item.redirected_to)
+                                       redirected_to=item.redirected_to,
+                                       redirected_to_url=item.redirected_to_url)
         if change is not None:
             self.stats.inc_value(f"newsarchive/{change.kinds[0]}")
             logger.info("%s: %s", change.kinds[0], item.canonical_url)

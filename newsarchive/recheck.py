@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import Article, Outlet
@@ -23,7 +23,7 @@ class RecheckSource(Protocol):
     """What the spider needs: the known articles of some outlets."""
 
     def known_articles(self, outlets: Iterable[str]) -> Iterator[tuple[str, str]]:
-        """(outlet name, canonical URL) of every known article of ``outlets``."""
+        """(outlet name, URL of record) of every known article of ``outlets``."""
         ...
 
 
@@ -41,7 +41,9 @@ class DatabaseRecheckSource:
         names = list(outlets)
         if not names:
             return
-        query = (select(Outlet.name, Article.canonical_url).join(Article.outlet)
+        # The URL of record, not the matching key: the key may not be a URL the site serves
+        # (a folded trailing slash), and re-fetching it would cost a redirect hop or a 404.
+        query = (select(Outlet.name, func.coalesce(Article.url, Article.canonical_url)).join(Article.outlet)
                  .where(Outlet.name.in_(names)).order_by(Article.id))
         with session_factory(self.db_url)() as session:
             rows = session.execute(query).all()  # read all now: no session open while crawling

@@ -1,16 +1,20 @@
-"""The one rule for "same article": URL canonicalisation.
+"""Two kinds of article URL: the matching key and the URL of record.
 
-Two URLs that a reader would call the same story map to one canonical URL: fragments,
-tracking parameters, default ports, AMP variants, trailing slashes and (per outlet) the
-``www.`` prefix do not make a new article. The page's own ``rel=canonical`` wins when it
-stays on the outlet.
+:func:`canonical_url` is the *matching key*, the one rule for "same article": two URLs a
+reader would call the same story map to one key (fragments, tracking parameters, default
+ports, AMP variants, trailing slashes and, per outlet, ``www.`` folded away). It is indexed
+and compared, never fetched: ``/news/1-slug/`` folded to ``/news/1-slug`` may not exist.
+
+:func:`url_of_record` is the address the archive stores, reports and re-fetches: the URL the
+site declares (its ``rel=canonical`` when that stays on the outlet, else the final URL),
+cleaned only in ways that keep it a working URL.
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, safe_url_string
 
@@ -31,6 +35,24 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 def _is_tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def _without_tracking(query: str) -> str:
+    """``query`` minus tracking parameters, the rest byte for byte as the site wrote it."""
+    kept = [part for part in query.split("&")
+            if part and not _is_tracking(unquote_plus(part.partition("=")[0]))]
+    return "&".join(kept)
+
+
+def url_of_record(url: str) -> str:
+    """``url`` as a working address: no fragment or tracking parameters, scheme and host in
+    lower case, no default port; path and other parameters exactly as the site spells them
+    (trailing slash, ``www.``, AMP segment kept)."""
+    parts = urlsplit(safe_url_string(urldefrag(url.strip())[0]))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    netloc = host if not parts.port or parts.port == DEFAULT_PORTS.get(scheme) else f"{host}:{parts.port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", _without_tracking(parts.query), ""))
 
 
 def canonical_url(url: str, *, prefer_host: str | None = None) -> str:
@@ -101,8 +123,7 @@ def pattern_path(url: str) -> str:
     stay, because patterns are written against the site's real paths.
     """
     parts = urlsplit(url)
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-                       if not _is_tracking(k)])
+    query = _without_tracking(parts.query)
     return parts.path + (f"?{query}" if query else "")
 
 

@@ -41,6 +41,7 @@ def test_articles_and_versions_read_a_crawled_archive(crawl, site):
     assert versions.returncode == 0, versions.stderr
     lines = versions.stdout.splitlines()
     assert lines[2].split()[0] == "1" and lines[4].split()[0] == "2"
+    assert lines[4].split()[1] == "now" and lines[2].split()[1] != "now"  # the page shows version 2
     assert "update_appended" in lines[5]
     missing = newsarchive("versions", site.url("/ledger/nothing"), *data)
     assert missing.returncode == 2 and "no archived article" in missing.stderr

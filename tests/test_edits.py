@@ -177,15 +177,29 @@ def test_301_to_a_new_url_is_the_same_article_redirected(scenario):
     assert article.check_count == EDITIONS
 
 
-def test_a_b_flapping_is_bounded_and_flagged(scenario):
+def test_a_b_flips_are_events_on_two_versions(scenario):
+    """A, B, A, B, A over five editions: every flip in the feed, two versions, the current one marked."""
     article = scenario.article("flapping")
-    assert article.flapping and article.version_count == 3  # A, B, A again (reverted)
+    assert article.flapping and article.version_count == 2
     assert [c.kinds for c in scenario.changes("flapping")] == [
-        ["headline_changed"], ["headline_changed", "reverted"]]
+        ["headline_changed"], *[["headline_changed", "reverted"]] * 3]
     with scenario.sessions() as session:
         outcomes = session.scalars(select(Capture.outcome).where(Capture.article_id == article.id)
                                    .order_by(Capture.id)).all()
-    assert outcomes == ["new_article", "new_version", "new_version", "flapped", "unchanged"]
+        current = session.get(ArticleVersion, article.current_version_id)
+    assert outcomes == ["new_article", "new_version", "reverted", "reverted", "reverted"]
+    assert current.seq == 1 and current.title == E.FESTIVAL_A  # edition 5 shows A
+    rows = [json.loads(line) for line in scenario.cli("changes").stdout.splitlines()]
+    feed = [(r["event"], r["version"], r["previous_version"], r["title"]) for r in rows
+            if r["url"] == scenario.url("flapping")]
+    assert feed == [("version", 1, None, E.FESTIVAL_A), ("version", 2, 1, E.FESTIVAL_B),
+                    ("reverted", 1, 2, E.FESTIVAL_A), ("reverted", 2, 1, E.FESTIVAL_B),
+                    ("reverted", 1, 2, E.FESTIVAL_A)]
+    flips = [r for r in rows if r["event"] == "reverted"]
+    assert all(r["warc"]["record_id"].startswith("<urn:uuid:") for r in flips)
+    assert len({r["captured_at"] for r in flips}) == 3  # one per flip, at its capture
+    lines = scenario.cli("versions", scenario.url("flapping")).stdout.splitlines()
+    assert {line.split()[0]: line.split()[1] == "now" for line in lines[2::2]} == {"1": True, "2": False}
 
 
 def test_diff_command_shows_the_update_paragraph_verbatim(scenario):

@@ -79,22 +79,71 @@ def test_headline_change_is_a_new_version(sessions):
     assert fetch(sessions, dict(BASE, title="Ferry terminal may close"), 15) == ("new_version", 2)
 
 
-def test_a_b_a_is_recorded_once_then_flapping_is_bounded(sessions):
+def test_every_flip_between_known_versions_is_an_event_not_a_version(sessions):
     other = dict(BASE, title="Ferry terminal may close")
     assert fetch(sessions, BASE, 0) == ("new_article", 1)
     assert fetch(sessions, other, 10) == ("new_version", 2)
-    assert fetch(sessions, BASE, 20) == ("new_version", 3)  # the revert is an event worth keeping
-    assert fetch(sessions, other, 30) == ("flapped", 2)  # from here on: captures of known versions
-    assert fetch(sessions, BASE, 40) == ("unchanged", 3)
-    assert fetch(sessions, other, 50) == ("flapped", 2)
+    assert fetch(sessions, BASE, 20) == ("reverted", 1)  # back to A: an event, no version 3
+    assert fetch(sessions, BASE, 30) == ("unchanged", 1)
+    assert fetch(sessions, other, 40) == ("reverted", 2)  # and B again
     with sessions() as session:
         article = session.scalars(select(Article)).one()
-        assert article.version_count == 3 and article.flapping
-        v1, _, v3 = article.versions
-        assert v1.fingerprint == v3.fingerprint
-        kinds = session.scalars(select(Change.kinds).order_by(Change.id)).all()
-        assert "reverted" in kinds[-1]
-    assert counts(sessions) == (3, 6)
+        assert article.version_count == 2 and article.flapping  # the chain stays bounded
+        assert article.current_version_id == article.versions[1].id  # the page shows B now
+        flips = session.scalars(select(Change).order_by(Change.id)).all()
+        assert [(c.from_version_id, c.to_version_id, c.reverted_to_id) for c in flips] == [
+            (1, 2, None), (2, None, 1), (1, None, 2)]
+        assert [c.kinds for c in flips] == [["headline_changed"], ["headline_changed", "reverted"],
+                                            ["headline_changed", "reverted"]]
+        assert [c.created_at for c in flips[1:]] == [T0 + timedelta(minutes=20), T0 + timedelta(minutes=40)]
+    assert counts(sessions) == (2, 5)
+
+
+def test_new_content_after_a_flip_is_compared_with_what_the_page_showed(sessions):
+    other = dict(BASE, title="Ferry terminal may close")
+    fetch(sessions, BASE, 0)
+    fetch(sessions, other, 10)
+    fetch(sessions, BASE, 20)  # back to version 1
+    edited = dict(BASE, paragraphs=[*BASE["paragraphs"], UPDATE])
+    assert fetch(sessions, edited, 30) == ("new_version", 3)
+    with sessions() as session:
+        change = session.scalars(select(Change).where(Change.to_version_id.is_not(None))
+                                 .order_by(Change.id.desc())).first()
+        assert change.from_version.seq == 1 and "headline_changed" not in change.kinds
+
+
+def test_a_version_of_another_extractor_is_reextracted_before_comparing(sessions):
+    """An upgrade alone makes no version; the old version's stored text stays as it was."""
+    old_rules, new_rules = {"rules": 1}, {"rules": 2}
+    shorter = dict(BASE, paragraphs=BASE["paragraphs"][:1])  # what the new rules make of it
+
+    def store_with(content, minutes, extractor, reextract):
+        at = T0 + timedelta(minutes=minutes)
+        with sessions.begin() as session:
+            outlet = store.get_or_create_outlet(session, "ledger", {})
+            capture = store.add_capture(session, url=URL, fetched_at=at, status=200)
+            recorded = store.record_article(session, outlet=outlet, canonical_url=URL, content=content,
+                                            fetched_at=at, capture=capture, extractor=extractor,
+                                            reextract=reextract)
+            return recorded.outcome, recorded.version.seq
+
+    asked = []
+
+    def reextract(version):
+        asked.append(version.seq)
+        return shorter
+
+    assert store_with(BASE, 0, old_rules, None) == ("new_article", 1)
+    assert store_with(shorter, 10, new_rules, reextract) == ("unchanged", 1)
+    edited = dict(shorter, paragraphs=[*shorter["paragraphs"], UPDATE])
+    assert store_with(edited, 20, new_rules, reextract) == ("new_version", 2)
+    with sessions() as session:
+        v1, v2 = session.scalars(select(Article)).one().versions
+        assert v1.paragraphs == BASE["paragraphs"] and v1.extractor == old_rules  # never rewritten
+        assert v2.extractor == new_rules
+        change = session.scalars(select(Change)).one()
+        assert change.detail["added"] == [UPDATE] and change.detail["removed"] == []  # vs re-extracted
+    assert asked == [1, 1]  # once per stored fetch that compared with it
 
 
 def test_removed_article_is_noted_once(sessions):

@@ -76,7 +76,11 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"), index=True)
+    #: The matching key: variants (slash, ``www.``, AMP, tracking parameters) folded into one.
     canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    #: The URL of record: what the site declares (rel=canonical on the outlet, else the final
+    #: URL) and serves. Stored, reported and re-fetched; None only before migration 0003.
+    url: Mapped[str | None] = mapped_column(String(2000))
     status: Mapped[str] = mapped_column(String(20), default="live")  # live | removed | redirected
     redirected_to: Mapped[str | None] = mapped_column(String(2000), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -86,6 +90,10 @@ class Article(Base):
     check_count: Mapped[int] = mapped_column(default=0)
     version_count: Mapped[int] = mapped_column(default=0)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The version the page showed at the latest fetch (a flip back makes no new version).
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version_id")
+    )
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     discovered_via: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap
@@ -98,8 +106,14 @@ class Article(Base):
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
     versions: Mapped[list[ArticleVersion]] = relationship(
-        back_populates="article", order_by="ArticleVersion.seq"
+        back_populates="article", order_by="ArticleVersion.seq",
+        foreign_keys="ArticleVersion.article_id",
     )
+
+    @property
+    def record_url(self) -> str:
+        """The URL to show and fetch: the URL of record, else the matching key."""
+        return self.url or self.canonical_url
 
     def __repr__(self) -> str:
         return f"Article(id={self.id!r}, url={self.canonical_url!r}, versions={self.version_count})"
@@ -125,7 +139,7 @@ class Capture(Base):
     payload_length: Mapped[int | None] = mapped_column(BigInteger)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    outcome: Mapped[str | None] = mapped_column(String(20))  # new | new_version | unchanged | flapped | error ...
+    outcome: Mapped[str | None] = mapped_column(String(20))  # new_article | new_version | unchanged | reverted | error ...
     source: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap | recrawl | start
     discovery: Mapped[dict[str, Any] | None]  # feed / sitemap title and dates
     error: Mapped[str | None] = mapped_column(Text)
@@ -172,8 +186,10 @@ class ArticleVersion(Base):
     review: Mapped[str | None] = mapped_column(String(20))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
     visible_at: Mapped[datetime | None]  # when it entered the change feed (None: not in it)
+    #: Which extractor produced it: package versions and newsarchive's rules version.
+    extractor: Mapped[dict[str, Any] | None]
 
-    article: Mapped[Article] = relationship(back_populates="versions")
+    article: Mapped[Article] = relationship(back_populates="versions", foreign_keys=[article_id])
     first_capture: Mapped[Capture | None] = relationship(foreign_keys=[first_capture_id])
 
     __table_args__ = (UniqueConstraint("article_id", "seq", name="uq_version_article_seq"),)
@@ -202,7 +218,8 @@ class ArticleVersion(Base):
 class Change(Base):
     """What changed from one version to the next (insert-only).
 
-    ``to_version_id`` is empty for events without new content: removal (404/410).
+    ``to_version_id`` is empty for events without new content: removal (404/410), a
+    redirect, or a flip back to a known version (``reverted_to_id``).
     """
 
     __tablename__ = "changes"
@@ -211,6 +228,10 @@ class Change(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     from_version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"))
     to_version_id: Mapped[int | None] = mapped_column(ForeignKey("article_versions.id"), unique=True)
+    #: For a flip (no new content): the known version the page went back to.
+    reverted_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True, name="fk_changes_reverted_to_id")
+    )
     capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
     kinds: Mapped[list[Any]] = mapped_column(default=list)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -218,6 +239,7 @@ class Change(Base):
 
     from_version: Mapped[ArticleVersion | None] = relationship(foreign_keys=[from_version_id])
     to_version: Mapped[ArticleVersion | None] = relationship(foreign_keys=[to_version_id])
+    reverted_to: Mapped[ArticleVersion | None] = relationship(foreign_keys=[reverted_to_id])
 
     def __repr__(self) -> str:
         return f"Change(article_id={self.article_id!r}, to={self.to_version_id!r}, kinds={self.kinds!r})"

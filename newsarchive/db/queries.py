@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from newsarchive.changes import ChangeRecord
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
 
-EVENTS = ("version", "article_removed", "redirected")
+EVENTS = ("version", "reverted", "article_removed", "redirected")
 
 
 def feed_versions() -> Select[tuple[ArticleVersion]]:
@@ -64,7 +64,8 @@ def _change(change: Change | None) -> dict[str, Any] | None:
 
 def change_feed(session: Session, *, since: datetime | None = None, outlet: str | None = None,
                 kinds: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
-    """Every visible version (with its change record) and every removal/redirect event, oldest first.
+    """Every visible version (with its change record), every flip back to a known version
+    (``reverted``) and every removal/redirect event, oldest first.
 
     Versions held for review or rejected (newsarchive.health) are left out. ``since`` keeps
     versions that became visible at or after that instant (a confirmed storm's versions enter
@@ -74,20 +75,27 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
     """
     wanted = set(kinds)
     first_capture = aliased(Capture)
+    record_url = func.coalesce(Article.url, Article.canonical_url)  # the URL of record
+    compared_with = aliased(ArticleVersion)
     versions = (
-        select(ArticleVersion, Article.canonical_url, Outlet.name, Change, first_capture)
+        select(ArticleVersion, record_url, Outlet.name, Change, first_capture, compared_with.seq)
         .join(Article, ArticleVersion.article_id == Article.id)
         .join(Outlet, Article.outlet_id == Outlet.id)
         .outerjoin(Change, Change.to_version_id == ArticleVersion.id)
+        .outerjoin(compared_with, Change.from_version_id == compared_with.id)
         .outerjoin(first_capture, ArticleVersion.first_capture_id == first_capture.id)
         .where(ArticleVersion.in_feed)
     )
     event_capture = aliased(Capture)
+    previous = aliased(ArticleVersion)
     events = (
-        select(Change, Article.canonical_url, Outlet.name, ArticleVersion, event_capture)
+        select(Change, record_url, Outlet.name, ArticleVersion, event_capture, previous)
         .join(Article, Change.article_id == Article.id)
         .join(Outlet, Article.outlet_id == Outlet.id)
-        .outerjoin(ArticleVersion, Change.from_version_id == ArticleVersion.id)
+        # a flip shows the version it went back to; removals and redirects the one before
+        .outerjoin(ArticleVersion, func.coalesce(Change.reverted_to_id, Change.from_version_id)
+                   == ArticleVersion.id)
+        .outerjoin(previous, Change.from_version_id == previous.id)
         .outerjoin(event_capture, Change.capture_id == event_capture.id)
         .where(Change.to_version_id.is_(None))
     )
@@ -99,7 +107,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
         events = events.where(Outlet.name == outlet)
 
     rows: list[tuple[datetime, int, int, dict[str, Any]]] = []
-    for version, url, outlet_name, change, capture in session.execute(versions):
+    for version, url, outlet_name, change, capture, previous_seq in session.execute(versions):
         record = _change(change)
         if wanted and not (record and wanted & set(record["kinds"])):
             continue
@@ -107,15 +115,18 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
             "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
             "captured_at": _iso(version.captured_at), **_content(version),
             "change": record, "redirected_to": None, "warc": warc_pointer(capture),
+            "previous_version": previous_seq,
         }))
-    for change, url, outlet_name, version, capture in session.execute(events):
+    for change, url, outlet_name, version, capture, before in session.execute(events):
         record = _change(change)
         if wanted and not wanted & set(record["kinds"]):
             continue
-        event = "redirected" if "redirected" in record["kinds"] else "article_removed"
+        event = ("reverted" if change.reverted_to_id is not None
+                 else "redirected" if "redirected" in record["kinds"] else "article_removed")
         rows.append((change.created_at, change.article_id, version.seq if version else 0, {
             "event": event, "url": url, "outlet": outlet_name,
             "version": version.seq if version else None,
+            "previous_version": before.seq if before else None,
             "captured_at": _iso(change.created_at), **_content(version),
             "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
             "warc": warc_pointer(capture),

@@ -7,7 +7,7 @@ so the same rules serve the crawl pipeline, the CLI and the tests.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from newsarchive import changes
 from newsarchive.content import fingerprint
+from newsarchive.dates import parse_datetime
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
 from newsarchive.urls import canonical_url
 
@@ -29,10 +30,48 @@ CONTENT_FIELDS = ("title", "byline", "authors", "published_raw", "published", "m
 class Recorded:
     """What storing one article fetch did."""
 
-    outcome: str  # new_article | new_version | unchanged | flapped
+    outcome: str  # new_article | new_version | unchanged | reverted
     article: Article
-    version: ArticleVersion
+    version: ArticleVersion  # the version the page shows now
     change: Change | None = None
+
+
+#: Re-extract a version's first capture with today's extractor: its content fields, or None
+#: when the record cannot be read or extracted (the stored fields are then compared).
+Reextract = Callable[[ArticleVersion], "dict[str, Any] | None"]
+
+
+class _Baseline:
+    """Known versions as the current extractor sees them (each re-extracted at most once)."""
+
+    def __init__(self, extractor: dict[str, Any] | None, reextract: Reextract | None):
+        self.extractor, self.reextract = extractor, reextract
+        self._cache: dict[int, dict[str, Any] | None] = {}
+
+    def _fields(self, version: ArticleVersion) -> dict[str, Any] | None:
+        if self.extractor is None or self.reextract is None or version.extractor == self.extractor:
+            return None
+        if version.id not in self._cache:
+            self._cache[version.id] = self.reextract(version)
+        return self._cache[version.id]
+
+    def fingerprint(self, version: ArticleVersion) -> str:
+        data = self._fields(version)
+        if data is None:
+            return version.fingerprint
+        return fingerprint(data.get("title"), data.get("byline"), data.get("paragraphs") or [])
+
+    def content(self, version: ArticleVersion) -> changes.VersionContent:
+        data = self._fields(version)
+        if data is None:
+            return version_content(version)
+        published, modified = parse_datetime(data.get("published")), parse_datetime(data.get("modified"))
+        return changes.VersionContent(
+            title=data.get("title"), byline=data.get("byline"),
+            paragraphs=tuple(data.get("paragraphs") or ()),
+            published=published.isoformat() if published else None,
+            modified=modified.isoformat() if modified else None,
+        )
 
 
 def get_or_create_outlet(session: Session, name: str, config: dict[str, Any] | None = None) -> Outlet:
@@ -71,14 +110,6 @@ def get_or_create_article(session: Session, outlet: Outlet, canonical_url: str,
     return article
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
 
 
 def version_content(version: ArticleVersion) -> changes.VersionContent:
@@ -91,10 +122,19 @@ def version_content(version: ArticleVersion) -> changes.VersionContent:
     )
 
 
+def known_article(session: Session, key: str) -> Article | None:
+    """The article whose matching key is ``key``, or the one that moved to it."""
+    article = session.scalar(select(Article).where(Article.canonical_url == key))
+    if article is None:
+        article = session.scalar(select(Article).where(Article.redirected_to == key)
+                                 .order_by(Article.id).limit(1))
+    return article
+
+
 def _moved_article(session: Session, canonical_url: str, redirected_from: str | None) -> Article | None:
     """The known article whose content now lives at ``canonical_url`` after a permanent move."""
     if redirected_from:
-        article = session.scalar(select(Article).where(Article.canonical_url == redirected_from))
+        article = known_article(session, redirected_from)
         if article is not None:
             return article
     if session.scalar(select(Article.id).where(Article.canonical_url == canonical_url)) is not None:
@@ -106,19 +146,27 @@ def _moved_article(session: Session, canonical_url: str, redirected_from: str | 
 def record_article(session: Session, *, outlet: Outlet, canonical_url: str, content: dict[str, Any],
                    fetched_at: datetime, capture: Capture | None = None,
                    source: str | None = None, redirected_from: str | None = None,
-                   run_id: int | None = None, pending: bool = False) -> Recorded:
-    """Store one fetch of an article; add a version only when the content changed.
+                   run_id: int | None = None, pending: bool = False,
+                   url: str | None = None, extractor: dict[str, Any] | None = None,
+                   reextract: Reextract | None = None) -> Recorded:
+    """Store one fetch of an article; add a version only when the content is new.
+
+    ``canonical_url`` is the matching key (variants folded); ``url`` the URL of record the
+    site declares, stored and reported. Content equal to the current version is
+    ``unchanged``. Content equal to another known version is a flip: no new version (so A/B
+    tests cannot grow the chain), but a ``reverted`` change event, the article's current
+    version moved back, and ``flapping`` set from the second flip on. New content is the
+    next version, compared against the current one.
 
     Rejected versions (a storm a person rejected) are never the base of a comparison: the
-    fetch is compared with the latest version not rejected, and content equal to a rejected
+    fetch is compared with the current version not rejected, and content equal to a rejected
     version is recorded as a capture of it (``unchanged``), so a leak that persists makes no
     new versions and its end does not look like an edit. With ``pending``, a new version
     (not a first one) stays out of the change feed until its run is analysed (newsarchive.health).
 
-    A return to an earlier version is stored once (``reverted``); when the article
-    keeps flipping between versions it already has, the fetch is recorded as a
-    capture of the existing version and the article is flagged ``flapping``, so
-    A/B tests cannot grow the chain without bound.
+    Versions made by another extractor (``extractor`` differs from theirs) are compared by
+    re-extracting their capture with ``reextract`` (the WARC record through today's rules),
+    so an extractor upgrade alone makes no version; stored versions are never rewritten.
 
     A page reached through a permanent redirect (``redirected_from``), or found later at
     the URL a known article moved to, is the same article: its versions continue that
@@ -129,6 +177,8 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
                                              source=source)
     article.check_count += 1
     article.last_checked_at = fetched_at
+    if url and article.url != url:
+        article.url = url
     if moved is not None:
         if article.canonical_url != canonical_url:
             article.status, article.redirected_to = "redirected", canonical_url
@@ -140,15 +190,20 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     ).all()
     versions = [v for v in stored if v.review != "rejected"]
     latest = versions[-1] if versions else None
-    same = _same_content(stored, versions, fp)
+    current = next((v for v in versions if v.id == article.current_version_id), latest)
+    baseline = _Baseline(extractor, reextract)
+    same = _same_content(stored, versions, current, fp, baseline)
+    if same is None:  # a version held out of the feed is shown again: no event for it either
+        same = next((v for v in versions if v is not current and not v.in_feed
+                     and baseline.fingerprint(v) == fp), None)
     if same is not None:
+        if same.review != "rejected":
+            article.current_version_id = same.id
         _link(capture, article, same, "unchanged")
         return Recorded("unchanged", article, same)
-    earlier = next((v for v in versions[:-1] if v.fingerprint == fp), None)
-    if earlier is not None and _has_reverted(session, article):
-        article.flapping = True
-        _link(capture, article, earlier, "flapped")
-        return Recorded("flapped", article, earlier)
+    known = next((v for v in versions if v is not current and baseline.fingerprint(v) == fp), None)
+    if known is not None:
+        return _flip(session, article, current, known, capture, fetched_at, baseline)
 
     version = ArticleVersion(
         article_id=article.id,
@@ -160,43 +215,64 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
         byline=content.get("byline"),
         authors=list(content.get("authors") or []),
         published_raw=content.get("published_raw"),
-        published_at=_parse_time(content.get("published")),
+        published_at=parse_datetime(content.get("published")),
         modified_raw=content.get("modified_raw"),
-        modified_at=_parse_time(content.get("modified")),
+        modified_at=parse_datetime(content.get("modified")),
         language=content.get("language"),
         description=content.get("description"),
         paragraphs=list(content.get("paragraphs") or []),
         run_id=run_id,
         review="pending" if pending and stored else None,
         visible_at=None if pending and stored else fetched_at,
+        extractor=extractor,
     )
     session.add(version)
     session.flush()
     article.version_count = version.seq
     article.last_changed_at = fetched_at
+    article.current_version_id = version.id
     change = None
-    if latest is not None:
-        record = changes.compare_versions(version_content(latest), version_content(version))
-        kinds = sorted(set(record.kinds) | ({"reverted"} if earlier is not None else set()))
-        change = Change(article_id=article.id, from_version_id=latest.id, to_version_id=version.id,
+    if current is not None:
+        record = changes.compare_versions(baseline.content(current), version_content(version))
+        change = Change(article_id=article.id, from_version_id=current.id, to_version_id=version.id,
                         capture_id=capture.id if capture is not None else None,
-                        kinds=kinds, detail=record.to_dict(), created_at=fetched_at)
+                        kinds=sorted(record.kinds), detail=record.to_dict(), created_at=fetched_at)
         session.add(change)
     _link(capture, article, version, "new_version" if latest else "new_article")
     return Recorded("new_version" if latest else "new_article", article, version, change)
 
 
 def _same_content(stored: list[ArticleVersion], versions: list[ArticleVersion],
-                  fp: str) -> ArticleVersion | None:
-    """The version a fetch is a capture of, not an edit: the latest one not rejected; the last
-    visible one while a storm after it is held (the leak went away); a rejected one (it stays)."""
+                  current: ArticleVersion | None, fp: str, baseline: _Baseline) -> ArticleVersion | None:
+    """The version a fetch is a capture of, not an edit: the current one (not rejected); the
+    last visible one while a storm after it is held (the leak went away); a rejected one (it
+    stays)."""
+    if current is not None and baseline.fingerprint(current) == fp:
+        return current
     latest = versions[-1] if versions else None
-    if latest is not None and latest.fingerprint == fp:
-        return latest
     visible = [v for v in versions if v.in_feed]
-    if latest is not None and not latest.in_feed and visible and visible[-1].fingerprint == fp:
+    if latest is not None and not latest.in_feed and visible and baseline.fingerprint(visible[-1]) == fp:
         return visible[-1]
-    return next((v for v in stored if v.review == "rejected" and v.fingerprint == fp), None)
+    return next((v for v in stored if v.review == "rejected" and baseline.fingerprint(v) == fp), None)
+
+
+def _flip(session: Session, article: Article, current: ArticleVersion | None, known: ArticleVersion,
+          capture: Capture | None, fetched_at: datetime, baseline: _Baseline) -> Recorded:
+    """The page shows a version it showed before: one ``reverted`` event, no new version."""
+    if _has_reverted(session, article):
+        article.flapping = True
+    record = changes.compare_versions(baseline.content(current), baseline.content(known)) \
+        if current is not None else changes.ChangeRecord(kinds=[])
+    change = Change(article_id=article.id, from_version_id=current.id if current else None,
+                    to_version_id=None, reverted_to_id=known.id,
+                    capture_id=capture.id if capture is not None else None,
+                    kinds=sorted(set(record.kinds) | {"reverted"}),
+                    detail=record.to_dict(), created_at=fetched_at)
+    session.add(change)
+    article.current_version_id = known.id
+    article.last_changed_at = fetched_at
+    _link(capture, article, known, "reverted")
+    return Recorded("reverted", article, known, change)
 
 
 def _has_reverted(session: Session, article: Article) -> bool:
@@ -214,13 +290,16 @@ def _link(capture: Capture | None, article: Article, version: ArticleVersion, ou
 
 
 def record_gone(session: Session, *, canonical_url: str, capture: Capture | None,
-                fetched_at: datetime, redirected_to: str | None = None) -> Change | None:
+                fetched_at: datetime, redirected_to: str | None = None,
+                redirected_to_url: str | None = None) -> Change | None:
     """A known article answered 404/410 or moved (301): note the event once.
 
-    A move is not counted as a check here: the page it leads to is stored next, through
-    :func:`record_article` with ``redirected_from``, and counts the fetch once.
+    ``redirected_to`` is the new location's matching key, ``redirected_to_url`` its URL of
+    record (what the event reports). A move is not counted as a check here: the page it
+    leads to is stored next, through :func:`record_article` with ``redirected_from``, and
+    counts the fetch once.
     """
-    article = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
+    article = known_article(session, canonical_url)
     if article is None:
         return None
     new_status = "redirected" if redirected_to else "removed"
@@ -233,13 +312,13 @@ def record_gone(session: Session, *, canonical_url: str, capture: Capture | None
     if article.status == new_status and article.redirected_to == redirected_to:
         return None
     article.status, article.redirected_to = new_status, redirected_to
-    latest = session.scalar(select(ArticleVersion).where(ArticleVersion.article_id == article.id,
-                                                         ArticleVersion.in_feed)
-                            .order_by(ArticleVersion.seq.desc()).limit(1))
+    current = article.current_version_id or session.scalar(
+        select(ArticleVersion.id).where(ArticleVersion.article_id == article.id, ArticleVersion.in_feed)
+        .order_by(ArticleVersion.seq.desc()).limit(1))
     kind = "redirected" if redirected_to else "article_removed"
-    change = Change(article_id=article.id, from_version_id=latest.id if latest else None,
+    change = Change(article_id=article.id, from_version_id=current,
                     to_version_id=None, capture_id=capture.id if capture else None, kinds=[kind],
-                    detail={"redirected_to": redirected_to} if redirected_to else {},
+                    detail={"redirected_to": redirected_to_url or redirected_to} if redirected_to else {},
                     created_at=fetched_at)
     session.add(change)
     return change
@@ -274,7 +353,7 @@ def mark_lost_records(session: Session, repairs: Iterable[Any]) -> int:
 
 
 def list_articles(session: Session, outlet: str | None = None) -> list[tuple[Article, str]]:
-    query = select(Article, Outlet.name).join(Outlet).order_by(Outlet.name, Article.canonical_url)
+    query = select(Article, Outlet.name).join(Outlet.articles).order_by(Outlet.name, Article.canonical_url)
     if outlet:
         query = query.where(Outlet.name == outlet)
     return [(a, name) for a, name in session.execute(query).all()]
@@ -286,6 +365,9 @@ def find_article(session: Session, url: str) -> Article | None:
         article = session.scalar(select(Article).where(Article.canonical_url == candidate))
         if article is not None:
             return article
+    article = session.scalar(select(Article).where(Article.url == url).limit(1))
+    if article is not None:
+        return article
     article_id = session.scalar(select(Capture.article_id).where(Capture.url == url,
                                                                  Capture.article_id.is_not(None)).limit(1))
     return session.get(Article, article_id) if article_id else None
@@ -296,3 +378,13 @@ def capture_counts(session: Session, article: Article) -> dict[int, int]:
     rows = session.execute(select(Capture.version_id, func.count()).where(Capture.article_id == article.id)
                            .group_by(Capture.version_id)).all()
     return {vid: n for vid, n in rows if vid is not None}
+
+
+def current_seqs(session: Session, articles: Iterable[Article]) -> dict[int, int]:
+    """The number of the version each article's page shows now (by article id)."""
+    ids = [a.current_version_id for a in articles if a.current_version_id]
+    if not ids:
+        return {}
+    rows = session.execute(select(ArticleVersion.article_id, ArticleVersion.seq)
+                           .where(ArticleVersion.id.in_(ids))).all()
+    return {article_id: seq for article_id, seq in rows}

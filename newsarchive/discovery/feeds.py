@@ -20,7 +20,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
-from newsarchive.discovery._dates import from_struct_time, normalise_date
+from newsarchive.dates import from_struct_time, normalise_date
 from newsarchive.urls import absolute_http_url
 
 logger = logging.getLogger(__name__)

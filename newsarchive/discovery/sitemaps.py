@@ -23,7 +23,7 @@ from typing import Any
 from lxml import etree
 from protego import Protego
 
-from newsarchive.discovery._dates import normalise_date, parse_datetime
+from newsarchive.dates import normalise_date, parse_datetime
 from newsarchive.urls import absolute_http_url
 
 logger = logging.getLogger(__name__)

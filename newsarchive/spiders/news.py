@@ -30,10 +30,11 @@ from newsarchive.items import (
 )
 from newsarchive.middlewares.redirects import RedirectLoopError
 from newsarchive.netguard import BlockedRequest, blocked_address
+from newsarchive.provenance import extractor_identity
 from newsarchive.recheck import RECRAWL_MODES
 from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
 from newsarchive.traps import listing_family, repeated_segments
-from newsarchive.urls import canonical_url, mask_url, path_and_query, pattern_path
+from newsarchive.urls import canonical_url, mask_url, path_and_query, pattern_path, url_of_record
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         """
         stats = self.crawler.stats
         prefix = f"newsarchive/outlet/{outlet.name}"
+        url = url_of_record(url)  # fetch a working URL without tracking parameters or fragment
         key = canonical_url(url, prefer_host=outlet.prefer_host)
         if key in self.seen:
             if role == "article":
@@ -283,8 +285,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         decoded = decode_html(response.body, _charset(response))
         if decoded.problem:
             self._problem(outlet, "encoding", response.url, decoded.problem)
+        capture = response.meta.get("capture") or {}
+        captured_at = datetime.fromisoformat(capture["fetched_at"]) if capture.get("fetched_at") else None
         try:
-            data = extract_article(decoded.text, response.url)
+            data = extract_article(decoded.text, response.url, captured_at=captured_at)
         except ExtractionError as exc:
             self._problem(outlet, "no_text", response.url, str(exc))
             return
@@ -292,12 +296,12 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             self._problem(outlet, "parse_error", response.url, f"{type(exc).__name__}: {exc}")
             return
         declared = data.get("canonical_url")
-        identity = declared if declared and outlet.owns(declared) else response.url
-        capture = response.meta.get("capture") or {}
+        identity = url_of_record(declared if declared and outlet.owns(declared) else response.url)
         yield ArticleItem(
             outlet=outlet.name,
             url=response.url,
             canonical_url=canonical_url(identity, prefer_host=outlet.prefer_host),
+            url_of_record=identity,
             redirected_from=moved_from,
             fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
             capture_id=capture.get("id"),
@@ -308,16 +312,20 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                                          "modified_raw", "modified", "language", "description")},
             authors=list(data.get("authors") or []),
             paragraphs=list(data.get("paragraphs") or []),
+            extractor=extractor_identity(),
         )
 
-    def _final_canonical(self, outlet: Outlet, response: Response) -> str:
-        """The canonical URL of the page a response ended on (rel=canonical if on the outlet)."""
+    def _declared_url(self, outlet: Outlet, response: Response) -> str:
+        """The URL of record of the page a response ended on (rel=canonical if on the outlet)."""
         declared = None
         if isinstance(response, TextResponse):
             declared = response.xpath("//link[@rel='canonical']/@href").get()
             declared = response.urljoin(declared.strip()) if declared else None
-        identity = declared if declared and outlet.owns(declared) else response.url
-        return canonical_url(identity, prefer_host=outlet.prefer_host)
+        return url_of_record(declared if declared and outlet.owns(declared) else response.url)
+
+    def _final_canonical(self, outlet: Outlet, response: Response) -> str:
+        """The matching key of the page a response ended on."""
+        return canonical_url(self._declared_url(outlet, response), prefer_host=outlet.prefer_host)
 
     def _moved_from(self, outlet: Outlet, response: Response) -> str | None:
         """The canonical URL asked for, when a permanent redirect led to another article."""
@@ -340,6 +348,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
             capture_id=capture.get("id"),
             redirected_to=self._final_canonical(outlet, response) if moved_from else None,
+            redirected_to_url=self._declared_url(outlet, response) if moved_from else None,
         )
 
     def _problem(self, outlet: Outlet, kind: str, url: str, message: str) -> None:
