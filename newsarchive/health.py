@@ -45,7 +45,7 @@ from newsarchive.db.models import (
 
 VERDICTS = ("healthy", "degraded", "storm held", "broken")  # in rising severity
 EXTRACTION_ERRORS = ("no_text", "parse_error", "not_html")  # spider error kinds (stats)
-_CHECKED = ("new_version", "unchanged", "flapped")  # outcomes of articles that had a version
+_CHECKED = ("new_version", "unchanged", "reverted", "flapped")  # outcomes of articles that had a version
 
 
 @dataclass(frozen=True)
