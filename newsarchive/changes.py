@@ -31,8 +31,10 @@ __all__ = [
     "VersionContent",
     "align_versions",
     "compare_versions",
+    "is_factual_correction",
     "is_small_substitution",
     "split_sentences",
+    "wire_prefix",
 ]
 
 KINDS: tuple[str, ...] = (
@@ -56,13 +58,20 @@ KINDS: tuple[str, ...] = (
 Sentence level (NewsEdits): ``added``, ``deleted``, ``edited``, ``moved``.
 News specific, emitted by :func:`compare_versions`:
 
-- ``update_appended``: a new paragraph opening with an update marker ("Update # 1 — 4:09
-  P.M.:", "UPDATE:", "Updated at ...", "Editor's note:").
+- ``update_appended``: the story was updated: a new paragraph opens with an update marker
+  ("Update # 1 — 4:09 P.M.:", "UPDATE 2:", "Updated at ...", "Editor's note, Tuesday:") or a
+  time stamp of a live entry ("12:17 P.M. —", "14:05 GMT:"); or new paragraphs follow the end
+  of the text the reader had (a closing credit line aside), marker or not; or the headline
+  gained a wire ``UPDATE n-`` prefix.
 - ``latest_line``: a new paragraph opening with "LATEST:" or "BREAKING:".
 - ``correction``: a "Correction:"/"Clarification:" note (or "An earlier version of this
-  story ...") was added, or an edited sentence differs only by a small substitution (a figure,
-  a name, a single word).
-- ``headline_changed``, ``byline_changed``, ``dates_changed`` (published or modified differ).
+  story ...") was added; or an edited sentence swaps a fact: a small substitution (a figure,
+  a name, a single word) or a longer rewrite in which a figure, a place or a name was
+  replaced by another (a rewrite that keeps its facts is only ``edited``); or the headline
+  gained a wire ``CORRECTED-`` prefix.
+- ``headline_changed`` (the change record's ``headline`` carries ``wire_prefix`` when a
+  wire prefix such as "UPDATE 1" or "REFILE" appeared), ``byline_changed``, ``dates_changed``
+  (published or modified differ).
 - ``paragraph_deleted``: every sentence of an old paragraph is gone.
 
 Crawl side, set by the storage layer and never by :func:`compare_versions`:
@@ -125,7 +134,7 @@ class ChangeRecord:
             removed=list(d.get("removed") or []),
             edited=[{"old": e["old"], "new": e["new"]} for e in d.get("edited") or []],
             moved=list(d.get("moved") or []),
-            headline={"old": headline["old"], "new": headline["new"]} if headline else None,
+            headline=dict(headline) if headline else None,
         )
 
     def __bool__(self) -> bool:
@@ -378,12 +387,29 @@ def align_versions(old: VersionContent, new: VersionContent) -> list[SentenceSte
 
 # --------------------------------------------------------------------------- classifying
 
+_CLOCK = r"""(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)?|\d{1,2}\s*[ap]\.?\s?m\b\.?)
+    (?:\s*(?:GMT|UTC|BST|CES?T|EES?T|[ECMP][SD]?T|IST|JST|AES?T|AEDT|local\s+time)\b)?"""
+_WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
+_DASH = r"(?:\s*[:\u2014\u2013\-|]|\s+-)"
 _UPDATE_MARKER = re.compile(
-    r"""^(?:
-        updated?\s*(?:\#\s*\d+|\d+)?\s*(?:[:(\-]|at\b|on\b|\d{1,2}[:.]\d{2})
+    rf"""^(?:
+        \(?updated?\s*(?:\#\s*\d+|\d+)?\s*(?:[:(\-\u2014\u2013,]|at\b|on\b|\d{{1,2}}[:.]\d{{2}})
       | editor(?:'?s|s')?\s+note\b
+      | (?:{_WEEKDAY},?\s+)?(?:\({_CLOCK}\)|{_CLOCK}{_DASH})  # "12:17 P.M. —", "(14:05 GMT)"
+      | {_WEEKDAY},?\s+\w+\s+\d{{1,2}},?\s+{_CLOCK}{_DASH}  # "Tuesday, Dec 1, 3:40 p.m.:"
     )""",
     re.IGNORECASE | re.VERBOSE,
+)
+# A closing line that credits or sources the story: added with an update, never one itself.
+_SIGNOFF = re.compile(
+    r"^(?:\(|\[|(?:additional\s+)?(?:reporting|writing|editing)\s+by\b|compiled\s+by\b|"
+    r"\w+(?:\s+\w+)?\s+contributed\s|copyright\b|\u00a9)",
+    re.IGNORECASE,
+)
+# Wire services' headline prefixes (Reuters style): "UPDATE 2-", "CORRECTED-", "REFILE-".
+_WIRE_PREFIX = re.compile(
+    r"^\s*((?:UPDATE|WRAPUP)\s*\d+|REFILE|RPT|CORRECTED|CORRECTING|CORRECTION|EXCLUSIVE|"
+    r"BREAKINGVIEWS|INSIGHT|ANALYSIS|FACTBOX|EXPLAINER|BUZZ|FOCUS)\s*(?:\d+\s*)?[-\u2013\u2014:]\s*",
 )
 _LATEST_MARKER = re.compile(r"^(?:latest|breaking(?:\s+news)?)\s*[:\-]", re.IGNORECASE)
 _CORRECTION_NOTE = re.compile(
@@ -437,13 +463,75 @@ def _dates_differ(a: str | None, b: str | None) -> bool:
     return _instant(a) != _instant(b)
 
 
+def wire_prefix(title: str | None) -> str | None:
+    """The wire service's headline prefix ("UPDATE 2", "CORRECTED", "REFILE"), if any."""
+    match = _WIRE_PREFIX.match(clean_text(title or ""))
+    return " ".join(match.group(1).split()) if match else None
+
+
+def _headline_kinds(old_title: str | None, new_title: str | None) -> tuple[set[str], dict | None]:
+    """``headline_changed``, plus what a new wire prefix means: an update or a correction."""
+    if comparable(old_title or "") == comparable(new_title or ""):
+        return set(), None
+    kinds, headline = {"headline_changed"}, {"old": old_title, "new": new_title}
+    old_prefix, new_prefix = wire_prefix(old_title), wire_prefix(new_title)
+    if new_prefix and new_prefix != old_prefix:
+        headline["wire_prefix"] = {"old": old_prefix, "new": new_prefix}
+        if new_prefix.startswith(("UPDATE", "WRAPUP")):
+            kinds.add("update_appended")
+        elif new_prefix.startswith("CORRECT"):
+            kinds.add("correction")
+    return kinds, headline
+
+
+# Capitalised words that open clauses rather than name something, and time words: a story
+# retold a day later moves "on Monday" to "on Tuesday" without correcting anything.
+_NOT_NAMES = _OPENERS | frozenset(
+    """mr mrs ms dr so yet or nor for with from by of to monday tuesday wednesday thursday
+    friday saturday sunday january february march april may june july august september
+    october november december today yesterday tomorrow""".split()
+)
+
+
+def _facts(sentence: str) -> set[str]:
+    """Figures and names in a sentence: what a factual correction changes."""
+    facts: set[str] = set()
+    for index, word in enumerate(_words(sentence)):
+        if word[0].isdigit():
+            facts.add(word.replace(",", ""))
+        elif index > 0 and word[0].isupper() and word.lower() not in _NOT_NAMES:
+            facts.add(word)
+    return facts
+
+
+def is_factual_correction(old_sentence: str, new_sentence: str) -> bool:
+    """True when an edit swaps a fact: a figure or name dropped and another put in its place.
+
+    A one-word swap is always one (:func:`is_small_substitution`); a longer rewrite is one
+    when it replaces a figure, a place or a name, and only ``edited`` when it keeps the same
+    facts in other words, or only adds new ones.
+    """
+    if is_small_substitution(old_sentence, new_sentence):
+        return True
+    old_facts, new_facts = _facts(old_sentence), _facts(new_sentence)
+    return bool(old_facts - new_facts) and bool(new_facts - old_facts)
+
+
+def _appended(al: _Alignment) -> list[_Sentence]:
+    """Added paragraphs after the end of the text the reader had (a closing credit aside)."""
+    added = set(al.added)
+    signoff = {s.paragraph for s in al.new if s.first_in_paragraph and _starts_with(_SIGNOFF, s.text)}
+    kept = [j for j, s in enumerate(al.new) if j not in added and s.paragraph not in signoff]
+    if not kept:
+        return []  # nothing old left: a rewrite, not an addition at the end
+    end = kept[-1]
+    return [al.new[j] for j in al.added if j > end and al.new[j].first_in_paragraph
+            and al.new[j].paragraph not in signoff and al.new[j].paragraph != al.new[end].paragraph]
+
+
 def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
     """Compute the change record from ``old`` to ``new`` (pure; never touches storage)."""
-    kinds: set[str] = set()
-    headline = None
-    if comparable(old.title or "") != comparable(new.title or ""):
-        headline = {"old": old.title, "new": new.title}
-        kinds.add("headline_changed")
+    kinds, headline = _headline_kinds(old.title, new.title)
     if comparable(old.byline or "") != comparable(new.byline or ""):
         kinds.add("byline_changed")
     if _dates_differ(old.published, new.published) or _dates_differ(old.modified, new.modified):
@@ -467,8 +555,11 @@ def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
             kinds.add("latest_line")
         if _starts_with(_CORRECTION_NOTE, s.text):
             kinds.add("correction")
+    if any(not _starts_with(_CORRECTION_NOTE, s.text) and not _starts_with(_LATEST_MARKER, s.text)
+           for s in _appended(al)):
+        kinds.add("update_appended")  # a paragraph after the published end, marker or not
     for i, j in al.edited:
-        if is_small_substitution(al.old[i].text, al.new[j].text):
+        if is_factual_correction(al.old[i].text, al.new[j].text):
             kinds.add("correction")
         if al.new[j].first_in_paragraph and _starts_with(_LATEST_MARKER, al.new[j].text):
             kinds.add("latest_line")  # a "LATEST:" line rewritten in place is a new one

@@ -194,8 +194,95 @@ def test_update_paragraph_at_the_bottom(note):
 
 def test_sentence_starting_with_updated_is_not_an_update_note():
     plain = "Updated forecasts show more rain on Thursday."
-    change = compare_versions(BASE, with_paragraphs(*BASE.paragraphs, plain))
+    change = compare_versions(BASE, with_paragraphs(*BASE.paragraphs[:2], plain, *BASE.paragraphs[2:]))
     assert change.kinds == ["added"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "12:17 P.M. \u2014 The mayor arrived at the levee with two ministers.",
+        "14:05 GMT: The mayor arrived at the levee with two ministers.",
+        "9.30am - The mayor arrived at the levee with two ministers.",
+        "Updated at 3:40 p.m. The mayor arrived at the levee with two ministers.",
+        "UPDATE 2: The mayor arrived at the levee with two ministers.",
+        "Editor\u2019s note, Tuesday: The mayor arrived at the levee with two ministers.",
+        "Tuesday, 4 p.m. \u2014 The mayor arrived at the levee with two ministers.",
+        "(10:45 a.m. ET) The mayor arrived at the levee with two ministers.",
+    ],
+)
+def test_live_update_entries_are_updates_wherever_they_stand(entry):
+    for position in (0, 2):  # above the story (live blogs) and inside it
+        paragraphs = list(BASE.paragraphs)
+        paragraphs.insert(position, entry)
+        change = compare_versions(BASE, with_paragraphs(*paragraphs))
+        assert change.kinds == ["added", "update_appended"], (position, entry)
+        assert " ".join(change.added) == entry
+
+
+def test_a_paragraph_appended_after_the_end_is_an_update_without_a_marker():
+    extra = ("The regional water board said on Monday evening that pumping would continue "
+             "through the night.")
+    change = compare_versions(BASE, with_paragraphs(*BASE.paragraphs, extra))
+    assert change.kinds == ["added", "update_appended"]
+    assert change.added == [extra]
+
+
+def test_an_update_appended_before_the_closing_credit_line_is_still_appended():
+    credit = "(Reporting by Ana Ruiz; Editing by Tom Hale)"
+    extra = "Rescue crews reached the last stranded farm shortly before dawn."
+    old = with_paragraphs(*BASE.paragraphs, credit)
+    change = compare_versions(old, with_paragraphs(*BASE.paragraphs, extra, credit))
+    assert change.kinds == ["added", "update_appended"]
+    assert change.added == [extra]
+
+
+def test_a_paragraph_added_in_the_middle_without_a_marker_is_only_added():
+    extra = "Rescue crews reached the last stranded farm shortly before dawn."
+    change = compare_versions(BASE, with_paragraphs(*BASE.paragraphs[:2], extra, *BASE.paragraphs[2:]))
+    assert change.kinds == ["added"]
+
+
+@pytest.mark.parametrize(
+    ("old_title", "new_title", "kinds", "prefix"),
+    [
+        ("Floods hit Eastbrook", "UPDATE 1-Floods hit Eastbrook", ["headline_changed", "update_appended"], "UPDATE 1"),
+        ("UPDATE 1-Floods hit Eastbrook", "UPDATE 2-Floods hit Eastbrook, two dead",
+         ["headline_changed", "update_appended"], "UPDATE 2"),
+        ("Floods hit Eastbrook", "CORRECTED-Floods hit Eastbrook", ["correction", "headline_changed"], "CORRECTED"),
+        ("Floods hit Eastbrook", "REFILE-Floods hit Eastbrook", ["headline_changed"], "REFILE"),
+        ("Floods hit Eastbrook", "EXCLUSIVE-Floods hit Eastbrook", ["headline_changed"], "EXCLUSIVE"),
+    ],
+)
+def test_wire_headline_prefixes(old_title, new_title, kinds, prefix):
+    change = compare_versions(replace(BASE, title=old_title), replace(BASE, title=new_title))
+    assert change.kinds == kinds
+    assert change.headline["wire_prefix"]["new"] == prefix
+    assert ChangeRecord.from_dict(change.to_dict()).headline == change.headline
+
+
+def test_a_capitalised_headline_word_is_not_a_wire_prefix():
+    change = compare_versions(replace(BASE, title="Floods hit Eastbrook"),
+                              replace(BASE, title="UPDATED FORECAST: floods hit Eastbrook"))
+    assert change.kinds == ["headline_changed"]
+    assert "wire_prefix" not in change.headline
+
+
+def test_a_rewritten_clause_that_changes_a_place_is_a_correction():
+    rewritten = ("Forecasters said the water would peak at Millford rather than at the old bridge "
+                 "late on Tuesday.")
+    old = with_paragraphs(*BASE.paragraphs[:4], f"Forecasters said the water would peak at the old "
+                          f"bridge in Eastbrook late on Tuesday. {ROUTES}")
+    change = compare_versions(old, with_paragraphs(*BASE.paragraphs[:4], f"{rewritten} {ROUTES}"))
+    assert change.kinds == ["correction", "edited"]
+
+
+def test_a_style_rewrite_that_keeps_every_fact_is_only_edited():
+    before = "The council said on Monday that Eastbrook would get 40 new pumps by Friday."
+    after = "Eastbrook will receive 40 new pumps by Friday, the council announced on Monday."
+    change = compare_versions(with_paragraphs(before, *BASE.paragraphs[1:]),
+                              with_paragraphs(after, *BASE.paragraphs[1:]))
+    assert change.kinds == ["edited"]
 
 
 @pytest.mark.parametrize(
