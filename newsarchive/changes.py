@@ -331,9 +331,12 @@ def _align(old_paragraphs: Sequence[str], new_paragraphs: Sequence[str]) -> _Ali
             pair_matcher.set_seq1(_tokens(old[i].key))
             if pair_matcher.real_quick_ratio() < threshold:
                 continue  # cheap upper bounds first: most pairs fail here
-            if pair_matcher.quick_ratio() < threshold:
+            shared_words = pair_matcher.quick_ratio()  # the same words in any order
+            if shared_words < threshold:
                 continue
             score = pair_matcher.ratio()
+            if same_place and shared_words >= EDIT_SIMILARITY:
+                score = max(score, shared_words)  # a clause moved within its sentence
             if score >= threshold:
                 distance = abs(i / max(len(old), 1) - j / max(len(new), 1))
                 pairs.append((-score, distance, i, j))

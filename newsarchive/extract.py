@@ -301,6 +301,38 @@ def _split_authors(names: Iterable[str]) -> list[str]:
 
 
 def _authors(tree: lxml.html.HtmlElement, ld: dict[str, Any]) -> list[str]:
+    """The byline readers see, reconciled with the structured one (JSON-LD, meta tags).
+
+    The page wins when it names the structured authors and more (JSON-LD often lists only
+    the first of two); structured data wins when the page's byline shares no name with it
+    (the element found is then more likely a related story's author than this one's).
+    """
+    structured, visible = _structured_authors(tree, ld), _visible_authors(tree)
+    if not visible or (structured and not set(structured) & set(visible)):
+        return structured
+    return visible
+
+
+_VISIBLE_BYLINE = (
+    "//*[not(self::meta or self::link or self::script)][@rel='author' or @itemprop='author'"
+    " or contains(@class, 'author') or contains(@class, 'byline')]"
+    "[not(ancestor::aside or ancestor::footer or ancestor::nav)]"
+)
+
+
+def _visible_authors(tree: lxml.html.HtmlElement) -> list[str]:
+    """Names in the first byline element of the page ("By A and B", rel/itemprop=author)."""
+    for element in tree.xpath(_VISIBLE_BYLINE)[:5]:
+        text = _collapse(element.text_content())
+        if not text or len(text) > 120 or any(ch.isdigit() for ch in text):
+            continue  # a bio, a date line, a comment count: not a byline
+        authors = _split_authors([text])
+        if authors:
+            return authors
+    return []
+
+
+def _structured_authors(tree: lxml.html.HtmlElement, ld: dict[str, Any]) -> list[str]:
     raw = ld.get("author") or ld.get("creator")
     if raw:
         raw = raw if isinstance(raw, list) else [raw]

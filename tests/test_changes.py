@@ -528,3 +528,12 @@ def test_a_swapped_decimal_figure_is_a_correction():
     old = "The extra work would add about 1.2 million to the cost of the project."
     new = "The extra work would add about 2.1 million to the cost of the project."
     assert is_small_substitution(old, new)
+
+
+def test_a_clause_moved_and_a_place_swapped_is_one_edited_sentence_and_a_correction():
+    before = "About 2,400 people in Kilmory lost power, according to the grid operator."
+    after = "The grid operator said 2,400 people in Dunmere lost power."
+    change = compare_versions(with_paragraphs(*BASE.paragraphs, before),
+                              with_paragraphs(*BASE.paragraphs, after))
+    assert change.kinds == ["correction", "edited"]
+    assert change.edited == [{"old": before, "new": after}]

@@ -341,3 +341,40 @@ def test_share_and_comment_prompts_dropped(line: str) -> None:
     html = ("<html><body><article><h1>Bridge</h1><div class='story'>"
             + "".join(f"<p>{p}</p>" for p in body) + f"<p>{line}</p></div></article></body></html>")
     assert extract_article(html, "https://example.org/bridge")["paragraphs"] == body
+
+
+_STORY = "".join(f"<p>The harbour board met for the {n}th time this year to discuss the dredging plan "
+                 "and the cost of the new quay.</p>" for n in range(4, 9))
+
+
+def _byline_page(meta: str, head: str = "") -> str:
+    return (f"<html><head><title>Quay vote delayed</title>{head}</head><body><nav><span class='author'>"
+            f"Staff list</span></nav><article><h1>Quay vote delayed</h1>{meta}{_STORY}</article>"
+            "<aside><span class='author'>Someone Else</span></aside></body></html>")
+
+
+def _ld(*names: str) -> str:
+    authors = ",".join(f'{{"@type":"Person","name":"{n}"}}' for n in names)
+    return ('<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle",'
+            f'"headline":"Quay vote delayed","author":[{authors}]}}</script>')
+
+
+@pytest.mark.parametrize(
+    ("meta", "head", "authors"),
+    [
+        ("<span class='author'>By Ana Ruiz</span>", "", ["Ana Ruiz"]),  # page markup only
+        ("<p class='byline'>By Ana Ruiz and Tom Hale</p>", "", ["Ana Ruiz", "Tom Hale"]),
+        ("<span class='byline'><a rel='author' href='/a/ruiz'>Ana Ruiz</a> and "
+         "<a rel='author' href='/a/hale'>Tom Hale</a></span>", "", ["Ana Ruiz", "Tom Hale"]),
+        ("<div class='meta'><span itemprop='author'>Ana Ruiz</span></div>", "", ["Ana Ruiz"]),
+        ("", _ld("Ana Ruiz"), ["Ana Ruiz"]),  # JSON-LD only
+        # JSON-LD names one author, the page shows two: readers see two.
+        ("<span class='author'>By Ana Ruiz and Tom Hale</span>", _ld("Ana Ruiz"), ["Ana Ruiz", "Tom Hale"]),
+        # No name in common: the page element is not this story's byline; JSON-LD wins.
+        ("<span class='author-box'>Read more from Lea Stone</span>", _ld("Ana Ruiz"), ["Ana Ruiz"]),
+    ],
+)
+def test_the_byline_readers_see_is_reconciled_with_structured_data(meta, head, authors) -> None:
+    result = extract_article(_byline_page(meta, head), "https://example.org/quay-vote")
+    assert result["authors"] == authors
+    assert result["byline"] == ", ".join(authors)
