@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_edits.py [--articles 1200] [--editions 4] [--rate 0.01]
 
-The newsroom (``benchmarks/newsroom.py``) has four outlet templates with their own URL
+The newsroom (``newsarchive/demo/newsroom.py``) has four outlet templates with their own URL
 schemes (slugs that follow the headline and 301 when it changes, stable ids, query ids),
 bylines in page markup only, in JSON-LD only, and in both disagreeing, and boilerplate that
 changes on every request. Between editions a share of the stories get one edit of each kind
@@ -22,15 +22,13 @@ import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sqlalchemy import select
 
-from newsroom import EXPECTED, FORBIDDEN, Newsroom, Story, generate, outlets_toml  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from newsarchive.db.engine import default_db_url, open_database  # noqa: E402
-from newsarchive.db.models import Article, ArticleVersion, Capture, Change  # noqa: E402
-from newsarchive.demo.run import FAST_LOCAL, crawl_subprocess  # noqa: E402
-from newsarchive.demo.site import SiteServer  # noqa: E402
+from newsarchive.db.engine import default_db_url, open_database
+from newsarchive.db.models import Article, ArticleVersion, Capture, Change
+from newsarchive.demo.newsroom import EXPECTED, FORBIDDEN, Newsroom, Story, generate, outlets_toml
+from newsarchive.demo.run import FAST_LOCAL, crawl_subprocess
+from newsarchive.demo.site import SiteServer
 
 Snapshot = dict[int, tuple[int, list[list[str]]]]  # article id -> (versions, kinds of each change)
 

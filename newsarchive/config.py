@@ -62,6 +62,9 @@ class Outlet:
     follow_offsite_redirects: bool = False
     #: keep Authorization, Proxy-Authorization and Cookie in WARC request records
     archive_credentials: bool = False
+    # A stable article id in the URL ("-307126", "/news/140114-", "?id=300174"): one story
+    # keeps its identity when the slug changes, with or without a redirect.
+    id_pattern: re.Pattern[str] | None = None
 
     @property
     def prefer_host(self) -> str:
@@ -94,6 +97,16 @@ class Outlet:
     def is_listing(self, path: str) -> bool:
         return not self.is_denied(path) and any(self.matches(p, path) for p in self.listing_patterns)
 
+    def article_id(self, url: str) -> str | None:
+        """The stable id ``id_pattern`` finds in ``url`` (its first group, else the match)."""
+        if self.id_pattern is None:
+            return None
+        parts = urlsplit(url)
+        match = self.id_pattern.search(parts.path + (f"?{parts.query}" if parts.query else ""))
+        if match is None:
+            return None
+        return match.group(1) if self.id_pattern.groups else match.group(0)
+
     def snapshot(self) -> dict:
         """A JSON-able copy of the configuration, stored with the outlet row."""
         return {
@@ -104,6 +117,7 @@ class Outlet:
             "listing_patterns": [p.pattern for p in self.listing_patterns],
             "feeds": list(self.feeds),
             "sitemaps": list(self.sitemaps),
+            "id_pattern": self.id_pattern.pattern if self.id_pattern else None,
         }
 
 
@@ -111,7 +125,7 @@ _STR_LISTS = ("domains", "start_urls", "article_patterns", "deny_patterns",
               "listing_patterns", "feeds", "sitemaps")
 _BOOLS = {"auto_feeds": True, "follow_offsite_redirects": False, "archive_credentials": False}
 _KNOWN = {"name", *_STR_LISTS, *_BOOLS, "max_depth", "max_pages",
-          "pattern_page_budget", "sitemap_max_age_days"}
+          "pattern_page_budget", "sitemap_max_age_days", "id_pattern"}
 _REQUIRED = ("name", "domains", "article_patterns")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -221,8 +235,12 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         bools[key] = table.get(key, default)
         if not isinstance(bools[key], bool):
             raise _fail(source, name, key, "must be true or false")
+    id_pattern = table.get("id_pattern")
+    if id_pattern is not None and (not isinstance(id_pattern, str) or not id_pattern):
+        raise _fail(source, name, "id_pattern", "must be a regex string")
     return Outlet(
         name=name,
+        id_pattern=_compile(source, name, "id_pattern", [id_pattern])[0] if id_pattern else None,
         domains=tuple(domains),
         start_urls=tuple(start_urls),
         article_patterns=_compile(source, name, "article_patterns", table["article_patterns"]),

@@ -27,6 +27,8 @@ class ArticleItem:
     # the canonical URL that was asked for, when a permanent redirect led here: the
     # content belongs to that (known) article, which now lives at ``canonical_url``
     redirected_from: str | None = None
+    # the outlet's stable id for the story, from its ``id_pattern`` (None without one)
+    outlet_article_id: str | None = None
     discovery: dict[str, Any] | None = None  # title/dates announced by a feed or sitemap
     title: str | None = None
     byline: str | None = None

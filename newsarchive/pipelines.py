@@ -75,7 +75,8 @@ class StoragePipeline:
                                             source=item.source, redirected_from=item.redirected_from,
                                             run_id=run_id, pending=run_id is not None,
                                             url=item.url_of_record, extractor=item.extractor,
-                                            reextract=self._reextract)
+                                            reextract=self._reextract,
+                                            outlet_article_id=item.outlet_article_id)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)

@@ -43,7 +43,9 @@ class DatabaseRecheckSource:
             return
         # The URL of record, not the matching key: the key may not be a URL the site serves
         # (a folded trailing slash), and re-fetching it would cost a redirect hop or a 404.
-        query = (select(Outlet.name, func.coalesce(Article.url, Article.canonical_url)).join(Article.outlet)
+        # A story that moved is re-checked where it lives now.
+        current = func.coalesce(Article.url, Article.redirected_to, Article.canonical_url)
+        query = (select(Outlet.name, current).join(Article.outlet)
                  .where(Outlet.name.in_(names)).order_by(Article.id))
         with session_factory(self.db_url)() as session:
             rows = session.execute(query).all()  # read all now: no session open while crawling

@@ -97,6 +97,8 @@ class Article(Base):
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
     discovered_via: Mapped[str | None] = mapped_column(String(20))  # listing | feed | sitemap
+    # The outlet's own id of the story (outlet ``id_pattern``): survives slug changes.
+    outlet_article_id: Mapped[str | None] = mapped_column(String(200))
 
     # the web view's outlet lists: newest first, most edited first (migration 0009)
     __table_args__ = (
@@ -105,6 +107,7 @@ class Article(Base):
     )
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
+    __table_args__ = (Index("ix_articles_outlet_article_id", "outlet_id", "outlet_article_id"),)
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.seq",
         foreign_keys="ArticleVersion.article_id",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -131,16 +131,84 @@ def known_article(session: Session, key: str) -> Article | None:
     return article
 
 
-def _moved_article(session: Session, canonical_url: str, redirected_from: str | None) -> Article | None:
-    """The known article whose content now lives at ``canonical_url`` after a permanent move."""
+def _moved_article(session: Session, canonical_url: str, redirected_from: str | None,
+                   *, outlet: Outlet | None = None, outlet_article_id: str | None = None) -> Article | None:
+    """The known article whose content now lives at ``canonical_url``.
+
+    Found through a permanent redirect (``redirected_from``), a move recorded earlier
+    (``redirected_to``), or the outlet's stable story id in the URL (``id_pattern``: a slug
+    changed with or without a redirect). A separate article already stored under
+    ``canonical_url`` (the new URL was found before the move was seen) is joined into it.
+    """
+    article = None
     if redirected_from:
         article = known_article(session, redirected_from)
-        if article is not None:
-            return article
-    if session.scalar(select(Article.id).where(Article.canonical_url == canonical_url)) is not None:
-        return None
-    return session.scalar(select(Article).where(Article.redirected_to == canonical_url)
-                          .order_by(Article.id).limit(1))
+    if article is None and outlet is not None and outlet_article_id:
+        article = session.scalar(
+            select(Article).where(Article.outlet_id == outlet.id,
+                                  Article.outlet_article_id == outlet_article_id,
+                                  Article.canonical_url != canonical_url)
+            .order_by(Article.id).limit(1))
+    if article is None:
+        if session.scalar(select(Article.id).where(Article.canonical_url == canonical_url)) is not None:
+            return None
+        return session.scalar(select(Article).where(Article.redirected_to == canonical_url)
+                              .order_by(Article.id).limit(1))
+    other = session.scalar(select(Article).where(Article.canonical_url == canonical_url))
+    if other is not None and other.id != article.id:
+        join_articles(session, article, other)
+    return article
+
+
+def join_articles(session: Session, story: Article, other: Article) -> None:
+    """Fold ``other`` (the same story, stored under its new URL) into ``story``.
+
+    ``other``'s versions continue ``story``'s chain in capture order (one equal to the
+    latest becomes another capture of it), each with its change record; its captures follow;
+    the row itself goes, so its URL now finds ``story`` through ``redirected_to``. Versions
+    keep their text and capture; only their place in the chain is new.
+    """
+    other.current_version_id = None
+    session.flush()
+    session.execute(delete(Change).where(Change.article_id == other.id))
+    latest = session.scalar(select(ArticleVersion).where(ArticleVersion.article_id == story.id)
+                            .order_by(ArticleVersion.seq.desc()).limit(1))
+    moved = session.scalars(select(ArticleVersion).where(ArticleVersion.article_id == other.id)
+                            .order_by(ArticleVersion.captured_at, ArticleVersion.seq)).all()
+    session.execute(update(Capture).where(Capture.article_id == other.id)
+                    .values(article_id=story.id, outlet_id=story.outlet_id))
+    for version in moved:
+        if latest is not None and version.fingerprint == latest.fingerprint:
+            session.execute(update(Capture).where(Capture.version_id == version.id)
+                            .values(version_id=latest.id))
+            session.delete(version)
+            session.flush()
+            continue
+        version.article_id, version.seq = story.id, (latest.seq + 1) if latest else 1
+        session.flush()
+        if latest is not None:
+            session.add(_change(story, latest, version, version.first_capture_id, version.captured_at))
+        latest = version
+        story.version_count = version.seq
+        story.last_changed_at = version.captured_at
+    if latest is not None:
+        story.current_version_id = latest.id
+    story.url = other.url or story.url  # the URL of record is where the story lives now
+    story.check_count += other.check_count
+    if other.first_seen_at < story.first_seen_at:
+        story.first_seen_at = other.first_seen_at
+    story.status, story.redirected_to = "redirected", other.canonical_url
+    session.delete(other)
+    session.flush()
+
+
+def _change(article: Article, old: ArticleVersion, new: ArticleVersion, capture_id: int | None,
+            at: datetime, extra_kinds: Iterable[str] = ()) -> Change:
+    """The change record from ``old`` to ``new``; every stored version after the first has a kind."""
+    record = changes.compare_versions(version_content(old), version_content(new))
+    kinds = sorted(set(record.kinds) | set(extra_kinds)) or ["edited"]
+    return Change(article_id=article.id, from_version_id=old.id, to_version_id=new.id,
+                  capture_id=capture_id, kinds=kinds, detail=record.to_dict(), created_at=at)
 
 
 def record_article(session: Session, *, outlet: Outlet, canonical_url: str, content: dict[str, Any],
@@ -148,7 +216,8 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
                    source: str | None = None, redirected_from: str | None = None,
                    run_id: int | None = None, pending: bool = False,
                    url: str | None = None, extractor: dict[str, Any] | None = None,
-                   reextract: Reextract | None = None) -> Recorded:
+                   reextract: Reextract | None = None,
+                   outlet_article_id: str | None = None) -> Recorded:
     """Store one fetch of an article; add a version only when the content is new.
 
     ``canonical_url`` is the matching key (variants folded); ``url`` the URL of record the
@@ -172,15 +241,22 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     the URL a known article moved to, is the same article: its versions continue that
     article's chain, which stays ``redirected`` with its new URL recorded.
     """
-    moved = _moved_article(session, canonical_url, redirected_from)
+    moved = _moved_article(session, canonical_url, redirected_from, outlet=outlet,
+                           outlet_article_id=outlet_article_id)
     article = moved or get_or_create_article(session, outlet, canonical_url, seen_at=fetched_at,
                                              source=source)
+    if outlet_article_id and article.outlet_article_id is None:
+        article.outlet_article_id = outlet_article_id
     article.check_count += 1
     article.last_checked_at = fetched_at
     if url and article.url != url:
         article.url = url
     if moved is not None:
-        if article.canonical_url != canonical_url:
+        if article.canonical_url != canonical_url and article.redirected_to != canonical_url:
+            if not redirected_from:  # a slug change seen through the story id: no 301 said so
+                session.add(Change(article_id=article.id, capture_id=capture.id if capture else None,
+                                   kinds=["redirected"], created_at=fetched_at,
+                                   detail={"redirected_to": canonical_url, "by": "outlet_article_id"}))
             article.status, article.redirected_to = "redirected", canonical_url
     elif article.status != "live":  # its own URL answers with the article again
         article.status, article.redirected_to = "live", None
@@ -236,7 +312,7 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
         record = changes.compare_versions(baseline.content(current), version_content(version))
         change = Change(article_id=article.id, from_version_id=current.id, to_version_id=version.id,
                         capture_id=capture.id if capture is not None else None,
-                        kinds=sorted(record.kinds), detail=record.to_dict(), created_at=fetched_at)
+                        kinds=sorted(record.kinds) or ["edited"], detail=record.to_dict(), created_at=fetched_at)
         session.add(change)
     _link(capture, article, version, "new_version" if latest else "new_article")
     return Recorded("new_version" if latest else "new_article", article, version, change)
@@ -302,6 +378,11 @@ def record_gone(session: Session, *, canonical_url: str, capture: Capture | None
     article = known_article(session, canonical_url)
     if article is None:
         return None
+    if redirected_to and redirected_to != canonical_url:
+        other = session.scalar(select(Article).where(Article.canonical_url == redirected_to))
+        if other is not None:  # the new URL was stored as a story of its own first: one story
+            join_articles(session, article, other)
+            article.redirected_to = None  # so the move below is still recorded as an event
     new_status = "redirected" if redirected_to else "removed"
     if not redirected_to:
         article.check_count += 1

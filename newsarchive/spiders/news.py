@@ -155,7 +155,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             outlet = self.by_name.get(name)
             if outlet is None:
                 continue
-            request = self._request(outlet, url, "article", source="recrawl",
+            # dont_filter: where a known article now redirects, follow even if this crawl
+            # fetched the target already (a listing linked the new slug first); the hop
+            # is what joins the two URLs into one story.
+            request = self._request(outlet, url, "article", source="recrawl", dont_filter=True,
                                     meta={"handle_httpstatus_list": [404, 410]})
             if request is not None:
                 self.crawler.stats.inc_value(f"newsarchive/outlet/{name}/rechecks")
@@ -164,7 +167,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     # -- building requests -------------------------------------------------------------
 
     def _request(self, outlet: Outlet, url: str, role: str, *, source: str, depth: int = 0,
-                 meta: dict[str, Any] | None = None, priority: int = 0) -> scrapy.Request | None:
+                 meta: dict[str, Any] | None = None, priority: int = 0,
+                 dont_filter: bool = False) -> scrapy.Request | None:
         """A request for ``url`` unless this crawl already has it, it is a trap, or a budget is spent.
 
         Every source (start pages, listings, feeds, sitemaps) comes through here.
@@ -203,6 +207,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         callbacks = {"article": self.parse_article, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
         request = scrapy.Request(
             url, callback=callbacks.get(role, self.parse_listing), errback=self.on_error, priority=priority,
+            dont_filter=dont_filter,
             meta={"outlet": outlet.name, "role": role, "source": source, "listing_depth": depth,
                   "canonical": key, **(meta or {})},
         )
@@ -303,6 +308,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             canonical_url=canonical_url(identity, prefer_host=outlet.prefer_host),
             url_of_record=identity,
             redirected_from=moved_from,
+            outlet_article_id=outlet.article_id(identity) or outlet.article_id(response.url),
             fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
             capture_id=capture.get("id"),
             warc=capture.get("warc"),

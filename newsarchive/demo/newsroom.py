@@ -1,4 +1,4 @@
-"""A generated multi-outlet newsroom for the edit-detection benchmark.
+"""A generated multi-outlet newsroom for the edit-detection benchmark and the slug tests.
 
 Written apart from :mod:`newsarchive.changes` and :mod:`newsarchive.demo`: four templates
 modelled on common publishing systems, each with its own URL scheme, byline placement and
@@ -28,6 +28,8 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from html import escape
+
+from newsarchive.demo.site import Reply
 
 TEMPLATES = ("metro", "wire", "tabloid", "gazette")
 SLUGGED = {"metro", "wire", "tabloid"}
@@ -97,9 +99,10 @@ def _paragraph(rng: random.Random) -> str:
     return " ".join(_sentence(rng) for _ in range(rng.randint(1, 3)))
 
 
-def slugify(title: str) -> str:
-    words = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-").split("-")
-    return "-".join(words[:9])
+def slugify(title: str, number: int | None = None) -> str:
+    """Up to eight words of the headline; the story number keeps two stories' slugs apart."""
+    words = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(\d+\)", "", title.lower())).strip("-").split("-")
+    return "-".join(words[:8] + ([str(number)] if number is not None else []))
 
 
 @dataclass
@@ -125,7 +128,7 @@ class Story:
 
     def path(self, edition: int) -> str:
         state = self.at(edition)
-        slug = slugify(state.title)
+        slug = slugify(state.title, self.number)
         if self.template == "metro":
             return f"/metro/{self.published[:10].replace('-', '/')}/{slug}/"
         if self.template == "wire":
@@ -262,10 +265,11 @@ def generate(count: int, editions: int, rate: float, seed: int) -> list[Story]:
 class Newsroom:
     """Serves the stories of the current ``edition`` (duck-types ``demo.site.NewsSite``)."""
 
-    def __init__(self, stories: list[Story], editions: int):
+    def __init__(self, stories: list[Story], editions: int, *, redirect_old_slugs: bool = True):
         self.stories = stories
         self.edition = 1
         self.editions = editions
+        self.redirect_old_slugs = redirect_old_slugs  # False: an old slug answers 404
         self._lock = threading.Lock()
         self._counter = 0
         self._index: dict[str, Story] = {}
@@ -278,9 +282,7 @@ class Newsroom:
             self._counter += 1
             return random.Random(self._counter)
 
-    def handle(self, path: str, query: dict[str, list[str]]):
-        from newsarchive.demo.site import Reply
-
+    def handle(self, path: str, query: dict[str, list[str]]) -> Reply:
         if query.get("id"):
             path = f"{path}?id={query['id'][0]}"
         if path == "/robots.txt":
@@ -293,15 +295,13 @@ class Newsroom:
             return Reply(404, b"<html><body><h1>Not found</h1></body></html>")
         current = story.path(self.edition)
         if path != current:
-            if story.paths(self.edition).count(path) == 0:  # a later slug, not yet published
+            if path not in story.paths(self.edition) or not self.redirect_old_slugs:
                 return Reply(404, b"<html><body><h1>Not found</h1></body></html>")
             return Reply(301, b"", headers={"Location": current, "Content-Type": "text/html"})
         return Reply(body=self._article(story, story.at(self.edition)).encode("utf-8"),
                      headers={"Content-Type": "text/html; charset=utf-8"})
 
-    def _listing(self, template: str):
-        from newsarchive.demo.site import Reply
-
+    def _listing(self, template: str) -> Reply:
         rng = self._rng()
         items = [s for s in self.stories if s.template == template]
         rng.shuffle(items)  # listings reorder on every request
@@ -410,7 +410,7 @@ class Newsroom:
 
 def outlets_toml(base_url: str, id_patterns: bool = True) -> str:
     """Outlets configuration for the newsroom served at ``base_url``."""
-    wire_id = ""  # id_pattern: once the config knows it
+    wire_id = "\nid_pattern = '-id(\\d+)$'" if id_patterns else ""
     return f"""\
 [[outlet]]
 name = "metro"
