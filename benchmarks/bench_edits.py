@@ -80,7 +80,7 @@ def crawl_all(stories: list[Story], editions: int, workdir: Path):
 
 
 def report(stories: list[Story], editions: int, snapshots: list[Snapshot], by_url: dict[str, set[int]],
-           unlabelled: int, durations: list[float]) -> dict:
+           unlabelled: int, durations: list[float], show_misses: int = 25) -> dict:
     tp = fp = fn = 0
     boiler_versions = boiler_total = typo_versions = typo_total = 0
     hits: Counter[str] = Counter()
@@ -143,8 +143,8 @@ def report(stories: list[Story], editions: int, snapshots: list[Snapshot], by_ur
     for i, seconds in enumerate(durations, 1):
         print(f"| {i} | {seconds:.1f} s | {seconds / durations[0]:.2f} |")
     if misses:
-        print(f"\nmisses ({len(misses)}, first 25):")
-        for line in misses[:25]:
+        print(f"\nmisses ({len(misses)}, first {show_misses}):")
+        for line in misses[:show_misses]:
             print("  " + line)
     return {"precision": precision, "recall": recall, "split": split, "unlabelled": unlabelled,
             "accuracy": {k: hits[k] / max(totals[k], 1) for k in totals}}
@@ -156,11 +156,12 @@ def main() -> None:
     parser.add_argument("--editions", type=int, default=4)
     parser.add_argument("--rate", type=float, default=0.01, help="share of stories per edit kind per edition")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--show-misses", type=int, default=25, help="how many misses to list")
     args = parser.parse_args()
     stories = generate(args.articles, args.editions, args.rate, args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-edits-") as tmp:
         snapshots, by_url, unlabelled, durations = crawl_all(stories, args.editions, Path(tmp))
-    report(stories, args.editions, snapshots, by_url, unlabelled, durations)
+    report(stories, args.editions, snapshots, by_url, unlabelled, durations, args.show_misses)
 
 
 if __name__ == "__main__":
