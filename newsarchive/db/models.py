@@ -104,10 +104,10 @@ class Article(Base):
     __table_args__ = (
         Index("ix_articles_outlet_first_seen", "outlet_id", "first_seen_at"),
         Index("ix_articles_outlet_versions", "outlet_id", "version_count", "first_seen_at"),
+        Index("ix_articles_outlet_article_id", "outlet_id", "outlet_article_id"),
     )
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
-    __table_args__ = (Index("ix_articles_outlet_article_id", "outlet_id", "outlet_article_id"),)
     versions: Mapped[list[ArticleVersion]] = relationship(
         back_populates="article", order_by="ArticleVersion.seq",
         foreign_keys="ArticleVersion.article_id",
