@@ -1,13 +1,13 @@
 """articles.outlet_article_id: the outlet's stable story id, so a slug change keeps the story
 
 Revision ID: 0010
-Revises: 0009
+Revises: 0003
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0009"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
