@@ -530,6 +530,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = verb("demo", cmd_demo, "serve the bundled demo outlet, crawl it, edit it, re-crawl, report "
                                  "(into --data-dir, default data/demo, emptied first)")
     sub.add_argument("--serve", action="store_true", help="keep serving the demo site afterwards")
+    from newsarchive.distributed.commands import add_verbs as add_distributed_verbs
+
+    add_distributed_verbs(verb)
     return parser
 
 

@@ -84,6 +84,9 @@ DOWNLOADER_MIDDLEWARES = {
     "newsarchive.politeness.CrawlDelayMiddleware": 120,
     # Sees each 3xx before RedirectMiddleware (600): A -> B -> A ends as a logged error.
     "newsarchive.middlewares.redirects.RedirectLoopMiddleware": 610,
+    # Distributed mode only (NEWSARCHIVE_FLEET_POLITENESS, set by `newsarchive worker`): one
+    # per-host spacing for the whole fleet, before the request reaches its download slot.
+    "newsarchive.distributed.politeness.FleetPolitenessMiddleware": 130,
 }
 # Capture time = time on the wire: the handler stamps each request when the download slot
 # lets it go (after DOWNLOAD_DELAY / Crawl-delay), then hands it to Scrapy's HTTP handler

@@ -1,0 +1,81 @@
+"""``newsarchive enqueue`` and ``newsarchive worker``: the two halves of distributed mode."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+from newsarchive import exitcodes
+from newsarchive.config import load_outlets
+from newsarchive.db.engine import db_url_from
+from newsarchive.distributed.mode import DistributedError, distributed_settings, redis_client
+
+
+def _settings(args: argparse.Namespace):
+    from newsarchive.cli import CommandError, project_settings
+
+    settings = project_settings(args)
+    try:
+        extra = distributed_settings(settings)
+    except DistributedError as exc:
+        raise CommandError(str(exc)) from None
+    return settings, extra
+
+
+def cmd_enqueue(args: argparse.Namespace) -> int:
+    """Push start pages, feeds, sitemaps and the known articles' re-checks to the fleet."""
+    from newsarchive.cli import CommandError
+    from newsarchive.distributed.producer import ProducerBusy, enqueue, recheck_work, seed_work
+    from newsarchive.recheck import DatabaseRecheckSource
+
+    settings, extra = _settings(args)
+    only = [args.outlet] if args.outlet else None
+    outlets = load_outlets(settings.get("NEWSARCHIVE_OUTLETS"), only=only)
+    due = DatabaseRecheckSource(db_url_from(settings)).known_articles([o.name for o in outlets])
+    server = redis_client(extra["REDIS_URL"])
+    try:
+        counts = enqueue(server, [*seed_work(outlets), *recheck_work(due)], now=datetime.now(UTC),
+                         lease_seconds=args.lease)
+    except ProducerBusy as exc:
+        print(f"newsarchive enqueue: {exc}; nothing enqueued", file=sys.stderr)
+        return exitcodes.LOCKED
+    except OSError as exc:
+        raise CommandError(f"Redis: {exc}") from None
+    print("enqueued: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing"))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run one ``scrapy crawl news-worker`` until the queue has been empty for --idle-exit s."""
+    settings, extra = _settings(args)
+    extra = {**extra, "MAX_IDLE_TIME_BEFORE_CLOSE": args.idle_exit,
+             "NEWSARCHIVE_FLEET_POLITENESS": not args.no_fleet_politeness}
+    command = [sys.executable, "-m", "scrapy", "crawl", "news-worker"]
+    for key, value in extra.items():
+        command += ["-s", f"{key}={value}"]
+    for setting in args.set or []:
+        command += ["-s", setting]
+    if args.outlet:
+        command += ["-a", f"outlets={args.outlet}"]
+    env = dict(os.environ, SCRAPY_SETTINGS_MODULE="newsarchive.settings")
+    for key in ("NEWSARCHIVE_DATA_DIR", "NEWSARCHIVE_DB_URL"):
+        if settings.get(key):
+            env[key] = str(settings.get(key))
+    return subprocess.run(command, env=env).returncode
+
+
+def add_verbs(verb) -> None:
+    sub = verb("enqueue", cmd_enqueue, "distributed mode: hand the due work to the workers via Redis")
+    sub.add_argument("--outlet", help="only this outlet")
+    sub.add_argument("--lease", type=float, default=15 * 60, metavar="S",
+                     help="seconds before work handed out but not done is handed out again (default 900)")
+    sub = verb("worker", cmd_worker, "distributed mode: one crawl worker fed from Redis (any host)")
+    sub.add_argument("--outlet", help="take seeds of this outlet only (comma-separated list)")
+    sub.add_argument("--idle-exit", type=int, default=60, metavar="S",
+                     help="exit after the queue was empty this many seconds (default 60)")
+    sub.add_argument("--no-fleet-politeness", action="store_true",
+                     help="space requests per worker only, not across the fleet")
+    sub.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
