@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -43,7 +44,18 @@ class NewsWorkerSpider(RedisMixin, NewsSpider):
         spider.work_keys = [work_key(name, spider.name) for name in spider.seed_outlets]
         spider.fetch_data = spider._pop_work
         spider.count_size = lambda _key: sum(spider.server.llen(k) for k in spider.work_keys)
+        spider.queue_key = crawler.settings.get("SCHEDULER_QUEUE_KEY", "%(spider)s:requests") % {
+            "spider": spider.name}
+        # scrapy-redis 0.9 starts the idle clock when the class is defined, not when the
+        # worker starts: a worker slower to start than MAX_IDLE_TIME would close at once.
+        spider.spider_idle_start_time = int(time.time())
         return spider
+
+    def spider_idle(self) -> None:
+        """Idle means no seeds for us *and* nothing in the fleet's shared queue."""
+        if self.server.zcard(self.queue_key) > 0:
+            self.spider_idle_start_time = int(time.time())
+        return super().spider_idle()
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         """The bridge to scrapy-redis 0.9, which defines only ``start_requests()``.
