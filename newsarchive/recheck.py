@@ -22,8 +22,8 @@ RECRAWL_MODES = ("all",)
 class RecheckSource(Protocol):
     """What the spider needs: the known articles of some outlets."""
 
-    def known_articles(self, outlets: Iterable[str]) -> Iterator[tuple[str, str]]:
-        """(outlet name, URL of record) of every known article of ``outlets``."""
+    def known_articles(self, outlets: Iterable[str]) -> Iterator[tuple[str, ...]]:
+        """(outlet name, URL of record[, matching key]) of every known article of ``outlets``."""
         ...
 
 
@@ -37,7 +37,7 @@ class DatabaseRecheckSource:
     def from_crawler(cls, crawler: Any) -> DatabaseRecheckSource:
         return cls(db_url_from(crawler.settings))
 
-    def known_articles(self, outlets: Iterable[str]) -> Iterator[tuple[str, str]]:
+    def known_articles(self, outlets: Iterable[str]) -> Iterator[tuple[str, str, str]]:
         names = list(outlets)
         if not names:
             return
@@ -45,9 +45,9 @@ class DatabaseRecheckSource:
         # (a folded trailing slash), and re-fetching it would cost a redirect hop or a 404.
         # A story that moved is re-checked where it lives now.
         current = func.coalesce(Article.url, Article.redirected_to, Article.canonical_url)
-        query = (select(Outlet.name, current).join(Article.outlet)
+        query = (select(Outlet.name, current, Article.canonical_url).join(Article.outlet)
                  .where(Outlet.name.in_(names)).order_by(Article.id))
         with session_factory(self.db_url)() as session:
             rows = session.execute(query).all()  # read all now: no session open while crawling
-        for name, url in rows:
-            yield name, url
+        for name, url, key in rows:
+            yield name, url, key

@@ -55,7 +55,7 @@ def seed_work(outlets: Iterable[Outlet]) -> Iterator[Work]:
 
 def recheck_work(due: Iterable[tuple[str, str]]) -> Iterator[Work]:
     """(outlet, URL) of known articles due a re-check; 404/410 must reach the spider."""
-    for outlet, url in due:
+    for outlet, url, *_ in due:
         yield Work(outlet, url, "article", "recrawl", {"handle_httpstatus_list": [404, 410]},
                    dont_filter=True)
 

@@ -151,7 +151,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             return
         settings = self.crawler.settings
         source = build_from_crawler(load_object(settings.get("NEWSARCHIVE_RECHECK_SOURCE")), self.crawler)
-        for name, url in source.known_articles([o.name for o in self.outlets]):
+        for name, url, *keys in source.known_articles([o.name for o in self.outlets]):
             outlet = self.by_name.get(name)
             if outlet is None:
                 continue
@@ -160,6 +160,9 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             # is what joins the two URLs into one story.
             request = self._request(outlet, url, "article", source="recrawl", dont_filter=True,
                                     meta={"handle_httpstatus_list": [404, 410]})
+            # A stale link to the story's old URL (a listing not yet updated after a move)
+            # is then this same re-check: it is not fetched a second time.
+            self.seen.update(keys)
             if request is not None:
                 self.crawler.stats.inc_value(f"newsarchive/outlet/{name}/rechecks")
                 yield request
