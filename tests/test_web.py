@@ -242,7 +242,7 @@ def test_outlet_page_filters_by_change_kind_and_sorts_by_edits(server, page):
 
 def test_a_hostile_headline_renders_as_text(server, archive, story_ids, page):
     with open_database(default_db_url(archive.data_dir), migrate=False)() as session:
-        stored = session.scalars(select(ArticleVersion.title).join(Article)
+        stored = session.scalars(select(ArticleVersion.title).join(Article, ArticleVersion.article_id == Article.id)
                                  .where(Article.canonical_url == archive.url(HOSTILE))).one()
     assert stored == HOSTILE_TITLE  # the crawl kept the markup as text: a real test of escaping
     for path in (f"/story/{story_ids[archive.url(HOSTILE)]}", "/outlet/ledger",
