@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from newsarchive.demo.run import FAST_LOCAL, crawl_subprocess
-from newsarchive.demo.site import NewsSite, SiteServer, outlets_toml
+from newsarchive.demo.site import NewsSite, Reply, SiteServer, outlets_toml
 from newsarchive.extract import decode_html
 from newsarchive.spiders.news import NewsSpider
 
@@ -93,3 +93,39 @@ def test_feeds_and_sitemaps_are_parsed_off_the_reactor() -> None:
     for callback in (NewsSpider.parse_feed, NewsSpider.parse_sitemap):
         assert inspect.isasyncgenfunction(callback)
         assert "_off_reactor(" in inspect.getsource(callback)
+
+
+def _feed(base: str, paths: list[str]) -> bytes:
+    items = "".join(f"<item><title>story {n}</title><link>{base}{p}</link></item>"
+                    for n, p in enumerate(paths))
+    return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>wire</title>'
+            f"{items}</channel></rss>").encode()
+
+
+MAX_PAGES = 6  # the feed and five articles
+
+
+def test_dead_feed_entries_do_not_spend_the_budget_of_the_live_ones(tmp_path: Path) -> None:
+    """A feed whose first entries answer 404: the live entries behind them are still fetched
+    (a dead entry gives its slot to one the budget had turned away), and the requests stay
+    bounded by twice max_pages."""
+    site = NewsSite(edition=1)
+    live = [p for p in site.paths if p.startswith("/ledger/")]
+    dead = [f"/ledger/2024/01/{day:02d}/removed-story-{day}" for day in range(1, 9)]
+    with SiteServer(site) as server:
+        site.routes["/ledger/feed.xml"] = lambda _site, _q: Reply(
+            body=_feed(server.base_url, dead + live), headers={"Content-Type": "application/rss+xml"})
+        toml = outlets_toml(server.base_url).replace(
+            'start_urls = ["%s/ledger/"]' % server.base_url,
+            'start_urls = []\nfeeds = ["%s/ledger/feed.xml"]\nmax_pages = %d\nauto_feeds = false'
+            % (server.base_url, MAX_PAGES), 1)
+        outlets = tmp_path / "outlets.toml"
+        outlets.write_text(toml, encoding="utf-8")
+        result = crawl_subprocess(outlets, tmp_path / "data", settings=(*FAST_LOCAL, "LOG_LEVEL=INFO"),
+                                  spider_args=("outlets=ledger",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    fetched = set(site.requests)
+    assert set(live) <= fetched, sorted(set(live) - fetched)  # every live story fetched
+    pages = [p for p in site.requests if p.startswith("/ledger/")]
+    assert len(pages) <= 2 * MAX_PAGES and len(pages) == len(set(pages))
+    assert "budget_refunded=8" in result.stderr  # the outlet's summary line counts them

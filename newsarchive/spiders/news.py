@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +102,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         self.outlets: list[Outlet] = []
         self.seen: set[str] = set()  # canonical URLs already scheduled in this crawl
         self.scheduled: Counter[str] = Counter()  # requests per outlet, for max_pages
+        # Article requests the max_pages budget turned away, kept (at most max_pages per
+        # outlet) to take the place of an article that answers 404/410: a feed full of dead
+        # entries must not spend the budget the live ones need.
+        self.waiting: dict[str, deque[scrapy.Request]] = defaultdict(deque)
         self.family_pages: Counter[tuple[str, str]] = Counter()  # listing pages per (outlet, family)
         self.pending: dict[str, scrapy.Request] = {}  # canonical URL -> its article request
         self.found_by: dict[str, set[str]] = {}  # canonical URL -> sources that found it
@@ -202,11 +206,13 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                     self.family_pages[outlet.name, family] += 1  # log once per family
                 return None
             self.family_pages[outlet.name, family] += 1
-        if self.scheduled[outlet.name] >= outlet.max_pages:
+        over_budget = self.scheduled[outlet.name] >= outlet.max_pages
+        if over_budget and (role != "article" or len(self.waiting[outlet.name]) >= outlet.max_pages):
             stats.inc_value(f"{prefix}/budget_exhausted")
             return None
         self.seen.add(key)
-        self.scheduled[outlet.name] += 1
+        if not over_budget:
+            self.scheduled[outlet.name] += 1
         callbacks = {"article": self.parse_article, "feed": self.parse_feed, "sitemap": self.parse_sitemap}
         request = scrapy.Request(
             url, callback=callbacks.get(role, self.parse_listing), errback=self.on_error, priority=priority,
@@ -218,7 +224,22 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             stats.inc_value(f"{prefix}/found/{source}")
             self.found_by[key] = {source}
             self.pending[key] = request
+        if over_budget:
+            self.waiting[outlet.name].append(request)
+            return None
         return request
+
+    def _refund(self, outlet: Outlet, request: scrapy.Request) -> list[scrapy.Request]:
+        """An article that does not exist (404/410) gives its budget slot to the next one waiting."""
+        if request.meta.get("role") != "article" or request.meta.get("source") == "recrawl":
+            return []
+        stats = self.crawler.stats
+        stats.inc_value(f"newsarchive/outlet/{outlet.name}/budget_refunded")
+        waiting = self.waiting.get(outlet.name)
+        if not waiting:
+            self.scheduled[outlet.name] -= 1
+            return []
+        return [waiting.popleft()]  # takes over the slot: scheduled stays the same
 
     def _found_again(self, outlet: Outlet, key: str, source: str, meta: dict[str, Any] | None) -> None:
         """Another source named an article already scheduled: count it, keep its metadata.
@@ -382,15 +403,16 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         return sorted(name for name, asked in self.scheduled.items()
                       if asked and not self.ok_responses[name])
 
-    def on_error(self, failure: Failure) -> None:
+    def on_error(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request
         outlet = self.by_name.get(request.meta.get("outlet", ""))
         if outlet is None:
-            return
+            return []
         if failure.check(HttpError):
             status = failure.value.response.status
-            kind, message = f"http_{status}", f"HTTP {status}"
-        elif failure.check(RedirectLoopError):
+            self._problem(outlet, f"http_{status}", request.url, f"HTTP {status}")
+            return self._refund(outlet, request) if status in (404, 410) else []
+        if failure.check(RedirectLoopError):
             kind, message = "redirect_loop", str(failure.value)
         elif failure.check(BlockedRequest):
             kind, message = f"blocked_{failure.value.kind}", str(failure.value)
@@ -402,7 +424,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                 # Not a fault: the site asked us not to. Counted, never fetched.
                 self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/robots_disallowed")
                 logger.debug("disallowed by robots.txt: %s", request.url)
-                return
+                return []
             kind = "redirect_loop" if "redirection" in message else "ignored"
             if kind == "redirect_loop":
                 hops = [*request.meta.get("redirect_urls", []), request.url]
@@ -416,3 +438,4 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         else:
             kind, message = type(failure.value).__name__, str(failure.value)
         self._problem(outlet, kind, request.url, message)
+        return []
