@@ -11,12 +11,14 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import regex
 import tldextract
 
+from newsarchive.schedule.policy import Policy, PollPolicy, parse_duration
 from newsarchive.urls import on_domains
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,27 @@ class Outlet:
     # A stable article id in the URL ("-307126", "/news/140114-", "?id=300174"): one story
     # keeps its identity when the slug changes, with or without a redirect.
     id_pattern: re.Pattern[str] | None = None
+    # The re-crawl schedule (newsarchive.schedule.policy): clamps of the article check
+    # interval, when checks stop, jitter; how often listings/feeds/sitemaps are re-read;
+    # and what one `newsarchive recrawl` run may spend on the outlet (0 = no cap).
+    min_interval: timedelta = timedelta(minutes=10)
+    max_interval: timedelta = timedelta(days=7)
+    max_age: timedelta = timedelta(days=30)
+    check_jitter: float = 0.1
+    poll_min_interval: timedelta = timedelta(minutes=10)
+    poll_max_interval: timedelta = timedelta(hours=6)
+    recrawl_budget: int = 0
+    recrawl_seconds: float = 0.0
+
+    def policy(self) -> Policy:
+        """The article re-check policy of this outlet."""
+        return Policy(min_interval=self.min_interval, max_interval=self.max_interval,
+                      max_age=self.max_age, jitter=self.check_jitter)
+
+    def poll_policy(self) -> PollPolicy:
+        """How often this outlet's listings, feeds and sitemaps are re-read."""
+        return PollPolicy(min_interval=self.poll_min_interval, max_interval=self.poll_max_interval,
+                          jitter=self.check_jitter)
 
     @property
     def prefer_host(self) -> str:
@@ -124,8 +147,12 @@ class Outlet:
 _STR_LISTS = ("domains", "start_urls", "article_patterns", "deny_patterns",
               "listing_patterns", "feeds", "sitemaps")
 _BOOLS = {"auto_feeds": True, "follow_offsite_redirects": False, "archive_credentials": False}
-_KNOWN = {"name", *_STR_LISTS, *_BOOLS, "max_depth", "max_pages",
-          "pattern_page_budget", "sitemap_max_age_days", "id_pattern"}
+_DURATIONS = {"min_interval": timedelta(minutes=10), "max_interval": timedelta(days=7),
+              "max_age": timedelta(days=30), "poll_min_interval": timedelta(minutes=10),
+              "poll_max_interval": timedelta(hours=6)}
+_KNOWN = {"name", *_STR_LISTS, *_BOOLS, *_DURATIONS, "max_depth", "max_pages",
+          "pattern_page_budget", "sitemap_max_age_days", "id_pattern", "check_jitter",
+          "recrawl_budget", "recrawl_seconds"}
 _REQUIRED = ("name", "domains", "article_patterns")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -222,7 +249,8 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         for url in table.get(key, []):
             _check_url(source, name, key, url, domains)
     ints = {}
-    for key, default in (("max_depth", 3), ("max_pages", 5000), ("pattern_page_budget", 50)):
+    for key, default in (("max_depth", 3), ("max_pages", 5000), ("pattern_page_budget", 50),
+                         ("recrawl_budget", 0)):
         value = table.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise _fail(source, name, key, "must be a non-negative integer")
@@ -235,6 +263,7 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         bools[key] = table.get(key, default)
         if not isinstance(bools[key], bool):
             raise _fail(source, name, key, "must be true or false")
+    schedule = _schedule_keys(table, source, name)
     id_pattern = table.get("id_pattern")
     if id_pattern is not None and (not isinstance(id_pattern, str) or not id_pattern):
         raise _fail(source, name, "id_pattern", "must be a regex string")
@@ -251,7 +280,29 @@ def parse_outlet(table: dict, source: str, index: int) -> Outlet:
         sitemap_max_age_days=float(max_age) if max_age is not None else None,
         **ints,
         **bools,
+        **schedule,
     )
+
+
+def _schedule_keys(table: dict, source: str, name: str) -> dict:
+    """The re-crawl schedule keys of one outlet, checked against each other."""
+    found: dict = {}
+    for key, default in _DURATIONS.items():
+        try:
+            found[key] = parse_duration(table[key]) if key in table else default
+        except ValueError as exc:
+            raise _fail(source, name, key, str(exc)) from None
+    for low, high in (("min_interval", "max_interval"), ("poll_min_interval", "poll_max_interval")):
+        if found[low] > found[high]:
+            raise _fail(source, name, low, f"is longer than {high}")
+    jitter = table.get("check_jitter", 0.1)
+    if not isinstance(jitter, int | float) or isinstance(jitter, bool) or not 0 <= jitter < 1:
+        raise _fail(source, name, "check_jitter", "must be a share between 0 and 1 (0.1 = +/-10 %)")
+    seconds = table.get("recrawl_seconds", 0)
+    if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
+        raise _fail(source, name, "recrawl_seconds", "must be a non-negative number of seconds (0: no cap)")
+    found["check_jitter"], found["recrawl_seconds"] = float(jitter), float(seconds)
+    return found
 
 
 def parse_outlets(text: str, source: str = DEFAULT_OUTLETS_FILE) -> list[Outlet]:

@@ -55,3 +55,34 @@ class ArticleGoneItem:
     capture_id: int | None = None
     redirected_to: str | None = None  # the new location's matching key
     redirected_to_url: str | None = None  # and its URL of record
+
+
+@dataclass
+class ArticleUnchangedItem:
+    """A re-check that showed the page as its last capture did, so it was not extracted again.
+
+    ``outcome`` is ``not_modified`` (the server answered 304 to the conditional request)
+    or ``identical`` (the payload is byte for byte the last capture's).
+    """
+
+    outlet: str
+    canonical_url: str  # the matching key the re-check was made for
+    fetched_at: str
+    outcome: str
+    capture_id: int | None = None
+    version_id: int | None = None  # the version the confirmed capture observed
+
+
+@dataclass
+class SourcePolledItem:
+    """A listing, feed or sitemap was read: its schedule (``poll_sources``) moves on.
+
+    ``digest`` stands for what it listed (article links, entries, child sitemaps); None
+    when it was not parsed (a 304).
+    """
+
+    outlet: str
+    url: str
+    kind: str  # listing | feed | sitemap
+    fetched_at: str
+    digest: str | None = None

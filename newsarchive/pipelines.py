@@ -18,7 +18,8 @@ from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import ArticleVersion, Capture
 from newsarchive.extensions import RUN_ID_STAT
-from newsarchive.items import ArticleGoneItem, ArticleItem
+from newsarchive.items import ArticleGoneItem, ArticleItem, ArticleUnchangedItem, SourcePolledItem
+from newsarchive.schedule import due
 from newsarchive.middlewares.warc import get_middleware
 from newsarchive.warc import warc_dir_from
 
@@ -37,6 +38,7 @@ class StoragePipeline:
         self.stats = crawler.stats
         self.sessions = session_factory(db_url_from(crawler.settings))
         self.outlet_configs = {}
+        self.outlets: dict[str, Any] = {}  # name -> newsarchive.config.Outlet (its schedule policy)
         self.warc_dir = warc_dir_from(crawler.settings)
 
     @classmethod
@@ -46,6 +48,7 @@ class StoragePipeline:
     def open_spider(self) -> None:
         spider = self.crawler.spider
         self.outlet_configs = {o.name: o.snapshot() for o in getattr(spider, "outlets", [])}
+        self.outlets = {o.name: o for o in getattr(spider, "outlets", [])}
 
     def process_item(self, item):
         for attempt in (1, 2):
@@ -54,6 +57,10 @@ class StoragePipeline:
                     self._store_article(item)
                 elif isinstance(item, ArticleGoneItem):
                     self._store_gone(item)
+                elif isinstance(item, ArticleUnchangedItem):
+                    self._store_unchanged(item)
+                elif isinstance(item, SourcePolledItem):
+                    self._store_poll(item)
                 return item
             except IntegrityError:
                 if attempt == 2:
@@ -77,6 +84,7 @@ class StoragePipeline:
                                             url=item.url_of_record, extractor=item.extractor,
                                             reextract=self._reextract,
                                             outlet_article_id=item.outlet_article_id)
+            self._schedule(session, recorded.article, item.outlet, fetched_at, recorded.version.published_at)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)
@@ -124,6 +132,43 @@ class StoragePipeline:
                                        fetched_at=datetime.fromisoformat(item.fetched_at),
                                        redirected_to=item.redirected_to,
                                        redirected_to_url=item.redirected_to_url)
+            article = store.known_article(session, item.canonical_url)
+            if article is not None and not item.redirected_to:  # a move: the page it leads to is stored next
+                self._schedule(session, article, item.outlet, datetime.fromisoformat(item.fetched_at))
         if change is not None:
             self.stats.inc_value(f"newsarchive/{change.kinds[0]}")
             logger.info("%s: %s", change.kinds[0], item.canonical_url)
+
+    def _store_unchanged(self, item: ArticleUnchangedItem) -> None:
+        fetched_at = datetime.fromisoformat(item.fetched_at)
+        with self.sessions.begin() as session:
+            capture = session.get(Capture, item.capture_id) if item.capture_id else None
+            if capture is not None:
+                capture.run_id = self.stats.get_value(RUN_ID_STAT)
+            article = store.record_unchanged_fetch(session, canonical_url=item.canonical_url, capture=capture,
+                                                   fetched_at=fetched_at, outcome=item.outcome,
+                                                   version_id=item.version_id)
+            if article is not None:
+                self._schedule(session, article, item.outlet, fetched_at)
+        self.stats.inc_value(f"newsarchive/{item.outcome}")
+        self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{item.outcome}")
+
+    def _store_poll(self, item: SourcePolledItem) -> None:
+        outlet = self.outlets.get(item.outlet)
+        if outlet is None:
+            return
+        with self.sessions.begin() as session:
+            row = store.get_or_create_outlet(session, item.outlet, self.outlet_configs.get(item.outlet))
+            session.flush()
+            due.note_poll(session, outlet_id=row.id, url=item.url, kind=item.kind, digest=item.digest,
+                          now=datetime.fromisoformat(item.fetched_at), policy=outlet.poll_policy())
+
+    def _schedule(self, session: Any, article: Any, outlet_name: str, at: datetime,
+                  published_at: datetime | None = None) -> None:
+        """Plan the article's next re-check (newsarchive.schedule) in the storing transaction."""
+        outlet = self.outlets.get(outlet_name)
+        if outlet is None:
+            return
+        plan = due.schedule_article(session, article, outlet.policy(), now=at, published_at=published_at)
+        if plan.next_check_at is None:
+            self.stats.inc_value(f"newsarchive/outlet/{outlet_name}/checks_stopped")

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -86,8 +87,13 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_checked_at: Mapped[datetime | None]
     last_changed_at: Mapped[datetime | None]
+    #: When the schedule wants the next re-check (None: due now, unless checks stopped).
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     check_count: Mapped[int] = mapped_column(default=0)
+    #: Checks that saw content different from the check before (new version or a flip).
+    change_count: Mapped[int] = mapped_column(default=0)
+    #: Set when the story passed its outlet's ``max_age``: no more scheduled checks.
+    checks_stopped_at: Mapped[datetime | None]
     version_count: Mapped[int] = mapped_column(default=0)
     flapping: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The version the page showed at the latest fetch (a flip back makes no new version).
@@ -105,6 +111,7 @@ class Article(Base):
         Index("ix_articles_outlet_first_seen", "outlet_id", "first_seen_at"),
         Index("ix_articles_outlet_versions", "outlet_id", "version_count", "first_seen_at"),
         Index("ix_articles_outlet_article_id", "outlet_id", "outlet_article_id"),
+        Index("ix_articles_outlet_next_check", "outlet_id", "next_check_at"),  # the due query (0011)
     )
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles")
@@ -261,9 +268,39 @@ class CrawlRun(Base):
     host: Mapped[str | None] = mapped_column(String(200))
     pid: Mapped[int | None] = mapped_column(Integer)
     outlets: Mapped[list[Any]] = mapped_column(default=list)  # names the run was asked to crawl
+    #: ``crawl`` (scrapy crawl news) or ``recrawl`` (newsarchive recrawl, the cron entry)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    #: The exit status the command reported (newsarchive.exitcodes) and per-outlet figures.
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    summary: Mapped[dict[str, Any] | None]
 
     def __repr__(self) -> str:
         return f"CrawlRun(id={self.id!r}, started_at={self.started_at}, status={self.status!r})"
+
+
+class PollSource(Base):
+    """A listing, feed or sitemap of an outlet, re-read on its own interval (adaptive on change)."""
+
+    __tablename__ = "poll_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    outlet_id: Mapped[int] = mapped_column(ForeignKey("outlets.id"))
+    url: Mapped[str] = mapped_column(String(2000))
+    kind: Mapped[str] = mapped_column(String(20))  # listing | feed | sitemap
+    first_polled_at: Mapped[datetime]
+    last_polled_at: Mapped[datetime | None]
+    last_changed_at: Mapped[datetime | None]
+    next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    interval_seconds: Mapped[float | None] = mapped_column(Float)
+    poll_count: Mapped[int] = mapped_column(default=0)
+    change_count: Mapped[int] = mapped_column(default=0)
+    #: What the source listed at the last poll (a digest of its article links / entries).
+    content_digest: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (UniqueConstraint("outlet_id", "url", name="uq_poll_source_outlet_url"),)
+
+    def __repr__(self) -> str:
+        return f"PollSource(url={self.url!r}, kind={self.kind!r}, next={self.next_poll_at})"
 
 
 class OutletRun(Base):

@@ -195,6 +195,7 @@ def join_articles(session: Session, story: Article, other: Article) -> None:
         story.current_version_id = latest.id
     story.url = other.url or story.url  # the URL of record is where the story lives now
     story.check_count += other.check_count
+    story.change_count += other.change_count
     if other.first_seen_at < story.first_seen_at:
         story.first_seen_at = other.first_seen_at
     story.status, story.redirected_to = "redirected", other.canonical_url
@@ -309,6 +310,7 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     article.current_version_id = version.id
     change = None
     if current is not None:
+        article.change_count += 1
         record = changes.compare_versions(baseline.content(current), version_content(version))
         change = Change(article_id=article.id, from_version_id=current.id, to_version_id=version.id,
                         capture_id=capture.id if capture is not None else None,
@@ -347,6 +349,7 @@ def _flip(session: Session, article: Article, current: ArticleVersion | None, kn
     session.add(change)
     article.current_version_id = known.id
     article.last_changed_at = fetched_at
+    article.change_count += 1
     _link(capture, article, known, "reverted")
     return Recorded("reverted", article, known, change)
 
@@ -403,6 +406,44 @@ def record_gone(session: Session, *, canonical_url: str, capture: Capture | None
                     created_at=fetched_at)
     session.add(change)
     return change
+
+
+def record_unchanged_fetch(session: Session, *, canonical_url: str, capture: Capture | None,
+                           fetched_at: datetime, outcome: str,
+                           version_id: int | None = None) -> Article | None:
+    """A re-check that showed the page as it was, without extracting it again.
+
+    ``not_modified``: the server answered 304 to the conditional request. ``identical``:
+    the payload is byte for byte the one of the URL's last capture. Either way the page
+    shows the version that capture observed (``version_id``, else the current one): the
+    fetch counts as a check, the capture is linked to that version, no version is made.
+    """
+    article = known_article(session, canonical_url)
+    if article is None:
+        return None
+    article.check_count += 1
+    article.last_checked_at = fetched_at
+    version = session.get(ArticleVersion, version_id) if version_id else None
+    if version is None or version.article_id != article.id:
+        version = session.get(ArticleVersion, article.current_version_id) if article.current_version_id else None
+    if version is not None and version.review != "rejected":
+        article.current_version_id = version.id
+    if capture is not None:
+        capture.article_id, capture.outlet_id, capture.kind = article.id, article.outlet_id, "article"
+        capture.version_id = version.id if version is not None else None
+        capture.outcome = outcome
+    return article
+
+
+def last_capture(session: Session, url: str) -> Capture | None:
+    """The latest successful (200) capture of ``url`` whose WARC record is kept."""
+    return session.scalar(
+        select(Capture)
+        .where(Capture.url == url, Capture.status == 200, Capture.warc_record_id.is_not(None),
+               Capture.warc_lost.is_(False))
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
 
 
 def find_earlier_payload(session: Session, url: str, payload_digest: str) -> Capture | None:
