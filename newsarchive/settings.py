@@ -80,6 +80,12 @@ DOWNLOADER_MIDDLEWARES = {
     # each redirect hop, errors, compressed bodies. 950 runs first on the way back.
     "newsarchive.middlewares.warc.WarcCaptureMiddleware": 950,
     "newsarchive.middlewares.capture.CaptureLogMiddleware": 940,
+    # Re-checks are conditional GETs (If-None-Match / If-Modified-Since from the URL's last
+    # capture); inside the two above, so the WARC request record has the headers as sent.
+    "newsarchive.middlewares.conditional.ConditionalRequestMiddleware": 900,
+    # `newsarchive recrawl`'s wall-time budget (NEWSARCHIVE_RECRAWL_SECONDS, outlet recrawl_seconds):
+    # a request not sent in time is dropped before it is fetched, so it stays due.
+    "newsarchive.middlewares.budget.RecrawlBudgetMiddleware": 140,
     # Right after RobotsTxtMiddleware (100): robots.txt Crawl-delay -> the host's download slot.
     "newsarchive.politeness.CrawlDelayMiddleware": 120,
     # Sees each 3xx before RedirectMiddleware (600): A -> B -> A ends as a logged error.
@@ -110,6 +116,14 @@ NEWSARCHIVE_HEALTH_STALE_HOURS = 12
 # Thresholds: NEWSARCHIVE_HEALTH_SHORT_TEXT, _MIN_PAGES, _DEGRADED_RISE, _BROKEN_SHARE,
 # _LENGTH_DEGRADED, _LENGTH_BROKEN, _STORM_MIN_CHECKED, _STORM_SHARE, _STORM_COMMON,
 # _BOILERPLATE_SHARE, _BASELINE_RUNS (defaults and meaning: newsarchive.health.Thresholds).
+# Each listing, feed and sitemap response says what it listed, so its poll interval adapts.
+SPIDER_MIDDLEWARES = {
+    "newsarchive.middlewares.poll.SourcePollMiddleware": 600,
+}
+# `newsarchive recrawl --budget N` / `-a recrawl=due`: at most this many article re-checks per
+# run, most overdue first (0: no cap); and at most this many seconds of sending requests.
+NEWSARCHIVE_RECRAWL_BUDGET = 0
+NEWSARCHIVE_RECRAWL_SECONDS = 0
 ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 500,
 }

@@ -163,7 +163,10 @@ class WarcCaptureMiddleware:
         body = response.body
         digest = payload_digest(body)
         original = None
-        if body:  # a revisit of an empty payload saves nothing and confuses replay
+        confirmed = self._not_modified(request, response, url)
+        if confirmed is not None:
+            original = confirmed
+        elif body:  # a revisit of an empty payload saves nothing and confuses replay
             original = as_original(self.revisit_lookup.lookup(url, digest))
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
@@ -178,7 +181,8 @@ class WarcCaptureMiddleware:
                 response_headers=_header_list(response.headers),
                 body=body,
                 ip_address=str(response.ip_address) if response.ip_address else None,
-                revisit_of=RevisitTarget(*original) if original else None,
+                revisit_of=(confirmed if confirmed is not None
+                            else RevisitTarget(*original) if original else None),
                 truncated="disconnect" if "dataloss" in response.flags else None,
             )
         except OSError as exc:
@@ -189,7 +193,9 @@ class WarcCaptureMiddleware:
             if remember is not None:
                 remember(url, digest, response_ptr.record_id, warc_date(fetched_at))
         self.stats.inc_value("warc/records", 2)
-        if original is not None:
+        if confirmed is not None:
+            self.stats.inc_value("warc/revisits/server_not_modified")
+        elif original is not None:
             self.stats.inc_value("warc/revisits")
         self.stats.inc_value("warc/bytes", len(body))
         request.meta[FETCHED_AT_KEY] = fetched_at
@@ -231,6 +237,18 @@ class WarcCaptureMiddleware:
                 engine.close_spider(spider, "warc_write_failed")
 
     # --------------------------------------------------------------- helpers
+    @staticmethod
+    def _not_modified(request: Request, response: Response, url: str) -> RevisitTarget | None:
+        """For a 304 to a conditional re-check: the capture it confirms (meta set by
+        newsarchive.middlewares.conditional), as a ``server-not-modified`` revisit target."""
+        reference = request.meta.get("newsarchive_conditional")
+        if response.status != 304 or not isinstance(reference, dict) or reference.get("url") != url:
+            return None
+        date = reference["date"]
+        return RevisitTarget(reference["record_id"], warc_date(datetime.fromisoformat(date)),
+                             reference["target_uri"], profile="server-not-modified",
+                             payload_digest=reference.get("payload_digest"))
+
     @staticmethod
     def _should_archive(request: Request, response: Response) -> bool:
         if request.meta.get("dont_archive"):

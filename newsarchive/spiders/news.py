@@ -27,12 +27,17 @@ from newsarchive.extract import ExtractionError, decode_html, extract_article
 from newsarchive.items import (
     ArticleGoneItem,
     ArticleItem,
+    ArticleUnchangedItem,
 )
+from newsarchive.middlewares.budget import BudgetSpent
+from newsarchive.middlewares.conditional import META_KEY as CONDITIONAL_KEY
+from newsarchive.middlewares.conditional import confirmed
 from newsarchive.middlewares.redirects import RedirectLoopError
 from newsarchive.netguard import BlockedRequest, blocked_address
 from newsarchive.provenance import extractor_identity
 from newsarchive.recheck import RECRAWL_MODES
-from newsarchive.spiders.feeds_sitemaps import FeedSitemapMixin
+from newsarchive import clock
+from newsarchive.spiders.feeds_sitemaps import FEED_PRIORITY, FeedSitemapMixin
 from newsarchive.traps import listing_family, repeated_segments
 from newsarchive.urls import canonical_url, mask_url, path_and_query, pattern_path, url_of_record
 
@@ -88,7 +93,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     """Crawl outlets from ``outlets.toml``: sections and their pages, feeds, sitemaps, then articles.
 
     Arguments: ``-a outlets=a,b`` limits the crawl to the named outlets;
-    ``-a recrawl=all`` also re-fetches every article the archive already knows.
+    ``-a recrawl=all`` also re-fetches every article the archive already knows;
+    ``-a recrawl=due`` re-fetches the articles the schedule says are due (most overdue
+    first, within the run's budget) and reads only the listings, feeds and sitemaps whose
+    own poll is due (``newsarchive recrawl``). Re-checks are conditional GETs.
     """
 
     name = "news"
@@ -109,6 +117,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         self.family_pages: Counter[tuple[str, str]] = Counter()  # listing pages per (outlet, family)
         self.pending: dict[str, scrapy.Request] = {}  # canonical URL -> its article request
         self.found_by: dict[str, set[str]] = {}  # canonical URL -> sources that found it
+        self.poll_schedule: dict[tuple[str, str], Any] = {}  # (outlet, URL) -> DueSource (recrawl=due)
+        self.due_at: datetime | None = None  # the moment "due" is judged at (recrawl=due)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -143,6 +153,43 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                 if request is not None:
                     yield request
             yield from self.feed_and_sitemap_requests(outlet)
+        yield from self.due_source_requests()
+
+    def _recheck_source(self) -> Any:
+        settings = self.crawler.settings
+        return build_from_crawler(load_object(settings.get("NEWSARCHIVE_RECHECK_SOURCE")), self.crawler)
+
+    def _due_articles(self, source: Any) -> Iterable[tuple[str, ...]]:
+        """``-a recrawl=due``: what the schedule says is due, within the run's request budget."""
+        if not hasattr(source, "due_articles"):
+            raise ArgumentError(f"-a recrawl=due: the recheck source {type(source).__name__} has no "
+                                "due_articles(); it can only serve -a recrawl=all")
+        names = [o.name for o in self.outlets]
+        budget = self.crawler.settings.getint("NEWSARCHIVE_RECRAWL_BUDGET", 0)
+        per_outlet = {o.name: o.recrawl_budget for o in self.outlets if o.recrawl_budget}
+        if hasattr(source, "source_schedule"):
+            self.poll_schedule = source.source_schedule(names)
+        return source.due_articles(names, per_outlet=per_outlet, limit=budget)
+
+    def due_source_requests(self) -> Iterator[scrapy.Request]:
+        """``-a recrawl=due``: known sections, feeds and sitemaps due a poll that no start
+        URL or configured feed led to (each keeps its own interval from earlier runs)."""
+        extra = {"listing": {"depth": 1}, "feed": {"priority": FEED_PRIORITY},
+                 "sitemap": {"priority": FEED_PRIORITY, "meta": {"sitemap_nesting": 1}}}
+        for (name, url), known in sorted(self.poll_schedule.items()):
+            outlet = self.by_name.get(name)
+            if outlet is None or known.kind not in extra or not self._poll_due(name, url):
+                continue
+            request = self._request(outlet, url, known.kind, source=known.kind, **extra[known.kind])
+            if request is not None:
+                yield request
+
+    def _poll_due(self, outlet: str, url: str) -> bool:
+        """In ``recrawl=due`` mode, whether a listing, feed or sitemap is due (unknown ones are)."""
+        if self.due_at is None:
+            return True
+        known = self.poll_schedule.get((outlet, url))
+        return known is None or known.next_poll_at is None or known.next_poll_at <= self.due_at
 
     def recheck_requests(self) -> Iterator[scrapy.Request]:
         """With ``-a recrawl=all``: every known article of the selected outlets, now.
@@ -153,23 +200,31 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         mode = getattr(self, "recrawl", None)  # Scrapy sets -a arguments as attributes
         if not mode:
             return
-        settings = self.crawler.settings
-        source = build_from_crawler(load_object(settings.get("NEWSARCHIVE_RECHECK_SOURCE")), self.crawler)
-        for name, url, *keys in source.known_articles([o.name for o in self.outlets]):
+        source = self._recheck_source()
+        if mode == "due":
+            self.due_at = clock.now()
+            known = self._due_articles(source)
+        else:
+            known = source.known_articles([o.name for o in self.outlets])
+        for name, url, *keys in known:
             outlet = self.by_name.get(name)
             if outlet is None:
                 continue
             # dont_filter: where a known article now redirects, follow even if this crawl
             # fetched the target already (a listing linked the new slug first); the hop
-            # is what joins the two URLs into one story.
+            # is what joins the two URLs into one story. A conditional GET: 304 comes here.
             request = self._request(outlet, url, "article", source="recrawl", dont_filter=True,
-                                    meta={"handle_httpstatus_list": [404, 410]})
+                                    meta={"handle_httpstatus_list": [304, 404, 410], CONDITIONAL_KEY: True})
             # A stale link to the story's old URL (a listing not yet updated after a move)
             # is then this same re-check: it is not fetched a second time.
             self.seen.update(keys)
             if request is not None:
                 self.crawler.stats.inc_value(f"newsarchive/outlet/{name}/rechecks")
                 yield request
+        if mode == "due" and hasattr(source, "known_keys"):
+            # A listing linking a known story that is not due does not fetch it: the cost of a
+            # run follows what is due, not what the listings show.
+            self.seen.update(source.known_keys([o.name for o in self.outlets]))
 
     # -- building requests -------------------------------------------------------------
 
@@ -206,6 +261,9 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
                     self.family_pages[outlet.name, family] += 1  # log once per family
                 return None
             self.family_pages[outlet.name, family] += 1
+        if role != "article" and not self._poll_due(outlet.name, url):
+            stats.inc_value(f"{prefix}/sources_not_due")
+            return None
         over_budget = self.scheduled[outlet.name] >= outlet.max_pages
         if over_budget and (role != "article" or len(self.waiting[outlet.name]) >= outlet.max_pages):
             stats.inc_value(f"{prefix}/budget_exhausted")
@@ -303,6 +361,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         if response.status in (404, 410):
             yield self._gone(outlet, response)
             return
+        unchanged = self._unchanged(outlet, response)
+        if unchanged is not None:  # 304, or the very bytes of the last capture: nothing to extract
+            yield unchanged
+            return
         moved_from = self._moved_from(outlet, response)
         if moved_from is not None:
             yield self._gone(outlet, response, moved_from=moved_from)
@@ -344,6 +406,24 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             paragraphs=list(data.get("paragraphs") or []),
             extractor=extractor_identity(),
         )
+
+    def _unchanged(self, outlet: Outlet, response: Response) -> ArticleUnchangedItem | None:
+        """A re-check answered 304, or with the payload of the URL's last capture."""
+        reference = confirmed(response.meta)
+        if reference is None or response.url != reference["url"]:
+            return None
+        capture = response.meta.get("capture") or {}
+        if response.status == 304:
+            outcome = "not_modified"
+        elif response.status == 200 and capture.get("payload_digest") == reference["payload_digest"]:
+            outcome = "identical"
+        else:
+            return None
+        self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet.name}/article_pages")
+        return ArticleUnchangedItem(outlet=outlet.name, canonical_url=response.meta["canonical"],
+                                    fetched_at=capture.get("fetched_at") or clock.now().isoformat(),
+                                    outcome=outcome, capture_id=capture.get("id"),
+                                    version_id=reference.get("version_id"))
 
     def _declared_url(self, outlet: Outlet, response: Response) -> str:
         """The URL of record of the page a response ended on (rel=canonical if on the outlet)."""
@@ -418,6 +498,9 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             kind, message = f"blocked_{failure.value.kind}", str(failure.value)
         elif blocked_address(failure.value) is not None:
             kind, message = "blocked_address", str(blocked_address(failure.value))
+        elif failure.check(BudgetSpent):  # not a fault: it stays due for the next run
+            self.scheduled[outlet.name] -= 1
+            return
         elif failure.check(IgnoreRequest):
             message = str(failure.value)
             if "robots.txt" in message:

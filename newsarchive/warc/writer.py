@@ -360,12 +360,14 @@ class RollingWarcWriter:
                     extra["WARC-Refers-To"] = revisit_of.record_id
                 record = self._warc.create_revisit_record(
                     url,
-                    digest,
+                    revisit_of.payload_digest or digest,
                     revisit_of.target_uri,
                     revisit_of.date,
                     http_headers=head,
                     warc_headers_dict=extra,
                 )
+                if revisit_of.profile == "server-not-modified":
+                    record.rec_headers.replace_header("WARC-Profile", SERVER_NOT_MODIFIED)
             else:
                 extra = dict(common, **{"WARC-Payload-Digest": digest})
                 if truncated:
@@ -414,12 +416,19 @@ class RollingWarcWriter:
             return self._write_record(record)
 
 
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+
+
 class RevisitTarget(NamedTuple):
     """The earlier capture a revisit record refers to."""
 
     record_id: str | None
     date: str  # WARC-Date of the original
     target_uri: str
+    #: ``server-not-modified`` for a 304 to a conditional request (the default: identical payload)
+    profile: str | None = None
+    #: for a 304: the payload digest of the capture it confirms (the 304 itself has none)
+    payload_digest: str | None = None
 
 
 def _local_ip() -> str:

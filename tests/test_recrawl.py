@@ -1,0 +1,90 @@
+"""``-a recrawl=due``: only what is due, conditional GETs, 304 revisits, the unchanged fast path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.db.models import Article, ArticleVersion, Capture
+from newsarchive.demo.run import FAST_LOCAL, crawl_subprocess
+from tests.schedule_site import StaticOutlet, StaticServer
+
+pytestmark = pytest.mark.slow
+
+T0 = "2026-03-01T08:00:00Z"
+
+
+class Run:
+    def __init__(self, server: StaticServer, tmp_path: Path, db_url: str):
+        self.data = tmp_path / "data"
+        self.outlets = tmp_path / "outlets.toml"
+        self.outlets.write_text(server.outlets_toml())
+        self.db_url = db_url
+
+    def __call__(self, now: str, *args: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("NEWSARCHIVE_NOW", now)
+        result = crawl_subprocess(self.outlets, self.data, db_url=self.db_url,
+                                  settings=(*FAST_LOCAL, "LOG_LEVEL=INFO"), spider_args=args)
+        assert result.returncode == 0, result.stderr[-3000:]
+
+    def sessions(self):
+        from newsarchive.db.engine import db_url_from, open_database
+
+        return open_database(db_url_from({"NEWSARCHIVE_DB_URL": self.db_url,
+                                          "NEWSARCHIVE_DATA_DIR": str(self.data)}))
+
+    def records(self) -> list:
+        found = []
+        for path in sorted((self.data / "warc").glob("*.warc.gz")):
+            with path.open("rb") as stream:
+                for record in ArchiveIterator(stream):
+                    found.append((record.rec_type, dict(record.rec_headers.headers),
+                                  record.http_headers.get_statuscode() if record.http_headers else None))
+        return found
+
+
+@pytest.mark.parametrize("honour", [True, False], ids=["honours-etag", "ignores-etag"])
+def test_due_rechecks_are_conditional_and_unchanged_pages_make_no_version(tmp_path, db_url, monkeypatch, honour):
+    outlet = StaticOutlet(count=3, honour_conditional=honour)
+    with StaticServer(outlet) as server:
+        run = Run(server, tmp_path, db_url if honour else f"sqlite:///{tmp_path / 'a.sqlite3'}")
+        run(T0, monkeypatch=monkeypatch)
+        assert len(outlet.article_requests()) == 3
+        sessions = run.sessions()
+        with sessions() as session:
+            articles = session.scalars(select(Article)).all()
+            assert len(articles) == 3 and all(a.next_check_at is not None for a in articles)
+
+        outlet.requests.clear()
+        run("2026-03-01T08:05:00Z", "recrawl=due", monkeypatch=monkeypatch)
+        assert outlet.article_requests() == []  # nothing due yet: not even the listing links
+        assert not any(p == "/daily/" for p, _ in outlet.requests)  # listing polled 5 min ago
+
+        outlet.edit("story-1", "Update: the council has now confirmed the closure date.")
+        outlet.requests.clear()
+        run("2026-03-01T08:20:00Z", "recrawl=due", monkeypatch=monkeypatch)
+        rechecks = outlet.article_requests()
+        assert sorted(p for p, _ in rechecks) == [f"/daily/news/story-{n}" for n in range(3)]
+        assert all("if-none-match" in h and "if-modified-since" in h for _, h in rechecks)
+
+    with sessions() as session:
+        versions = session.scalars(select(ArticleVersion)).all()
+        assert len(versions) == 4  # three stories, one edit
+        outcomes = sorted(c.outcome for c in session.scalars(select(Capture).where(Capture.source == "recrawl")))
+        expected = "not_modified" if honour else "identical"
+        assert outcomes == sorted([expected, expected, "new_version"])
+        rechecked = session.scalars(select(Capture).where(Capture.outcome == expected)).all()
+        assert all(c.version_id is not None and c.warc_revisit for c in rechecked)
+        assert all(a.check_count == 2 for a in session.scalars(select(Article)))
+    revisits = [h for kind, h, _ in run.records() if kind == "revisit"]
+    profile = "server-not-modified" if honour else "identical-payload-digest"
+    mine = [h for h in revisits if h["WARC-Profile"].endswith(profile) and "/daily/news/" in h["WARC-Target-URI"]]
+    assert len(mine) == 2
+    responses = {h["WARC-Record-ID"]: h for kind, h, status in run.records() if kind == "response" and status == "200"}
+    for headers in mine:
+        original = responses[headers["WARC-Refers-To"]]
+        assert original["WARC-Target-URI"] == headers["WARC-Refers-To-Target-URI"] == headers["WARC-Target-URI"]
+        assert headers["WARC-Refers-To-Date"] == original["WARC-Date"]
