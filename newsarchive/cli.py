@@ -533,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
     from newsarchive.distributed.commands import add_verbs as add_distributed_verbs
 
     add_distributed_verbs(verb)
+    from newsarchive.schedule.command import add_verbs as add_schedule_verbs
+
+    add_schedule_verbs(verb)
     return parser
 
 

@@ -88,3 +88,70 @@ def test_due_rechecks_are_conditional_and_unchanged_pages_make_no_version(tmp_pa
         original = responses[headers["WARC-Refers-To"]]
         assert original["WARC-Target-URI"] == headers["WARC-Refers-To-Target-URI"] == headers["WARC-Target-URI"]
         assert headers["WARC-Refers-To-Date"] == original["WARC-Date"]
+
+
+def _newsarchive(*args: str, env: dict[str, str]):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "newsarchive", *args], env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_recrawl_command_lock_summary_log_dry_run_and_status(tmp_path, monkeypatch):
+    import fcntl
+    import os
+
+    outlet = StaticOutlet(count=2)
+    with StaticServer(outlet) as server:
+        run = Run(server, tmp_path, "")
+        env = dict(os.environ, NEWSARCHIVE_OUTLETS=str(run.outlets), NEWSARCHIVE_DATA_DIR=str(run.data),
+                   NEWSARCHIVE_ALLOW_ADDRESSES="127.0.0.1", NEWSARCHIVE_NOW=T0)
+        fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        first = _newsarchive("recrawl", *fast, env=env)  # a fresh data dir: the listing is due, logs made
+        assert first.returncode == 0, first.stderr
+        assert "daily: checked 0, changed 0, new 2, errors 0" in first.stdout
+        assert len(list((run.data / "logs").glob("recrawl-*.log"))) == 1
+        assert "Traceback" not in first.stderr and first.stderr.strip() == ""
+
+        env["NEWSARCHIVE_NOW"] = "2026-03-01T08:30:00Z"
+        dry = _newsarchive("recrawl", "--dry-run", env=env)
+        assert dry.returncode == 0 and dry.stdout.count("article  daily") == 2
+        assert "outlet daily: 2 article(s) due" in dry.stdout
+
+        outlet.requests.clear()
+        with open(run.data / "recrawl.lock", "a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = _newsarchive("recrawl", env=env)
+        assert locked.returncode == 75
+        assert len(locked.stderr.strip().splitlines()) == 1 and "another run holds" in locked.stderr
+        assert outlet.requests == []
+
+        second = _newsarchive("recrawl", "--budget", "1", *fast, env=env)
+        assert second.returncode == 0, second.stderr
+        assert "daily: checked 1, changed 0, new 0, errors 0" in second.stdout
+        assert len(outlet.article_requests()) == 1  # the budget left the other one due
+        status = _newsarchive("status", env=env)
+        assert status.returncode == 0
+        assert "daily: 2 tracked (0 past max_age), 1 due now" in status.stdout
+        assert "last recrawl 2026-03-01 08:30 UTC, finished, exit 0" in status.stdout
+
+
+def test_recrawl_exit_codes_as_cron_sees_them(tmp_path):
+    import os
+    import socket
+
+    outlet = StaticOutlet(count=1)
+    with StaticServer(outlet) as server:
+        run = Run(server, tmp_path, "")
+        env = dict(os.environ, NEWSARCHIVE_OUTLETS=str(run.outlets), NEWSARCHIVE_DATA_DIR=str(run.data),
+                   NEWSARCHIVE_ALLOW_ADDRESSES="127.0.0.1")
+        usage = _newsarchive("recrawl", "--outlet", "nosuch", env=env)
+        assert usage.returncode == 2 and "no outlet named 'nosuch'" in usage.stderr
+        assert "Traceback" not in usage.stderr and outlet.requests == []
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            port = closed.getsockname()[1]
+        run.outlets.write_text(server.outlets_toml().replace(server.base_url, f"http://127.0.0.1:{port}"))
+        dead = _newsarchive("recrawl", "-s", "RETRY_TIMES=0", env=env)
+        assert dead.returncode == 1 and "failed entirely" in dead.stderr, dead.stderr
