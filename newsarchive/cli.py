@@ -419,6 +419,34 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from newsarchive import exitcodes
+    from newsarchive.archivist.selection import Selection, SelectionError
+    from newsarchive.archivist.verify import verify_archive
+    from newsarchive.warc import warc_dir_from
+
+    directory = warc_dir_from(project_settings(args))
+    with open_session(args) as session:
+        try:
+            selection = Selection(outlet=args.outlet).resolve(session)
+        except SelectionError as exc:
+            raise CommandError(str(exc)) from None
+        result = verify_archive(session, directory, since=args.since, outlet_id=selection.outlet_id)
+    for report in result.files:
+        state = "ok  " if not report.problems else "FAIL"
+        print(f"{state} {report.name} ({report.records} records"
+              + (f", {len(report.problems)} problem(s))" if report.problems else ")"))
+        for line in report.problems:
+            print(f"  {line}")
+    for line in result.problems:
+        print(f"FAIL {line}")
+    if result.open_files:
+        print(f"note: {result.open_files} unfinished .open file(s) not checked (a crawl is running, "
+              "or crashed: newsarchive warcs --repair)")
+    print(result.summary())
+    return exitcodes.OK if result.ok else exitcodes.VERIFY_FAILED
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -521,6 +549,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
     sub.add_argument("--raw", action="store_true", help="print a content-encoded body (gzip, deflate, br, zstd) as archived")
+    sub = verb("verify", cmd_verify,
+               "recompute every record's digests and check capture rows, versions, CDXJ lines and "
+               "revisits against the WARC files (exit status 1 on any problem)")
+    sub.add_argument("--since", type=parse_when, metavar="T", help="only files holding captures at or after T")
+    sub.add_argument("--outlet", help="only this outlet's files, rows and versions")
     sub = verb("serve", cmd_serve, "serve a read-only web view of the archive (needs the [web] extra)")
     sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sub.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")

@@ -10,6 +10,8 @@ OK = 0
 OUTLET_FAILED = 1
 #: ``newsarchive health``: at least one outlet is not healthy (degraded, broken, storm held).
 UNHEALTHY = 1
+#: ``newsarchive verify``: at least one record, row or index line does not match.
+VERIFY_FAILED = 1
 #: Bad configuration or bad arguments; nothing was fetched.
 USAGE = 2
 #: The database cannot be opened (down, wrong URL or password, unwritable file); nothing was
