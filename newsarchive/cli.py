@@ -218,6 +218,59 @@ def cmd_changes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _span(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def cmd_syndication(args: argparse.Namespace) -> int:
+    from newsarchive import syndication
+
+    try:
+        config = syndication.Config.from_settings(project_settings(args))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    with open_session(args) as session:
+        if args.backfill:
+            total = 0
+            for total in syndication.backfill(session, config):
+                session.commit()
+            caught = syndication.catch_up(session, config)
+            session.commit()
+            print(f"fingerprinted {total} versions, compared {caught} released ones", file=sys.stderr)
+        found = syndication.clusters(session, since=args.since, outlet=args.outlet)
+    if args.format == "json":
+        for cluster in found:
+            sys.stdout.write(json.dumps(cluster, ensure_ascii=False) + "\n")
+        return 0
+    if not found:
+        print("no syndication clusters" + (f" for outlet {args.outlet!r}" if args.outlet else ""))
+        return 0
+    for cluster in found:
+        members = cluster["members"]
+        aliases = sum(m["relation"] == "alias" for m in members)
+        print(f"cluster {cluster['cluster']}: {len(members) - aliases} copies"
+              + (f", {aliases} alias{'es' if aliases > 1 else ''}" if aliases else ""))
+        print(f"  {'OUTLET':<12} {'FIRST SEEN (UTC)':<19} {'VERSIONS':>8} {'SIM':>5}  URL")
+        for m in members:
+            tag = f" (alias of {m['alias_of']})" if m["alias_of"] else ""
+            print(f"  {m['outlet']:<12} {_when(parse_when(m['first_seen'])):<19} {m['versions']:>8} "
+                  f"{m['similarity']:>5.2f}  {m['url']}{tag}")
+        for edit in cluster["edits"]:
+            reached = []
+            for r in edit["reached"]:
+                if r["took"] is None:
+                    reached.append(f"never taken by {r['outlet']} {r['url']}")
+                elif r["after_seconds"] < 0:
+                    reached.append(f"{r['outlet']} had it {_span(-r['after_seconds'])} earlier (v{r['version']})")
+                else:
+                    reached.append(f"reached {r['outlet']} {_span(r['after_seconds'])} later (v{r['version']})")
+            print(f"  edit {_when(parse_when(edit['captured_at']))} {edit['outlet']} v{edit['version']} "
+                  f"[{', '.join(edit['kinds'])}]: " + ("; ".join(reached) or "no other copy"))
+    return 0
+
+
 def _health_row(outlet_run: Any) -> str:
     f = outlet_run.figures
     return (f"  run {outlet_run.run_id:>4} {_when(outlet_run.run.started_at):<19} {outlet_run.verdict:<10} "
@@ -526,6 +579,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--kind", action="append", metavar="K",
                      help="only changes carrying kind K (repeatable: any of them)")
     sub.add_argument("--format", choices=("jsonl",), default="jsonl")
+    sub = verb("syndication", cmd_syndication,
+               "clusters of the same story: copies on several outlets, URL aliases on one, "
+               "and which copies took each edit when")
+    sub.add_argument("--since", type=parse_when, metavar="T",
+                     help="only clusters with a version captured at or after T (ISO date/datetime, UTC)")
+    sub.add_argument("--outlet", help="only clusters with a member on this outlet")
+    sub.add_argument("--format", choices=("text", "json"), default="text",
+                     help="json: one cluster per line")
+    sub.add_argument("--backfill", action="store_true",
+                     help="first fingerprint and cluster versions stored without a fingerprint")
     sub = verb("health", cmd_health,
                "extraction health per outlet: the last runs against the outlet's baseline and a verdict "
                "(exit status 1 when an outlet is not healthy)")

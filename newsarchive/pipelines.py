@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
-from newsarchive import __version__, provenance
+from newsarchive import __version__, provenance, syndication
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import ArticleVersion, Capture
@@ -40,6 +40,7 @@ class StoragePipeline:
         self.outlet_configs = {}
         self.outlets: dict[str, Any] = {}  # name -> newsarchive.config.Outlet (its schedule policy)
         self.warc_dir = warc_dir_from(crawler.settings)
+        self.syndication = syndication.Config.from_settings(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -49,6 +50,9 @@ class StoragePipeline:
         spider = self.crawler.spider
         self.outlet_configs = {o.name: o.snapshot() for o in getattr(spider, "outlets", [])}
         self.outlets = {o.name: o for o in getattr(spider, "outlets", [])}
+        if self.syndication.enabled:  # versions released by the last run's health check
+            with self.sessions.begin() as session:
+                syndication.catch_up(session, self.syndication)
 
     def process_item(self, item):
         for attempt in (1, 2):
@@ -85,6 +89,8 @@ class StoragePipeline:
                                             reextract=self._reextract,
                                             outlet_article_id=item.outlet_article_id)
             self._schedule(session, recorded.article, item.outlet, fetched_at, recorded.version.published_at)
+            if recorded.outcome in ("new_article", "new_version"):
+                self._fingerprint(session, recorded.version)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
         self._write_metadata(item, recorded.outcome, seq, fingerprint)
@@ -92,6 +98,19 @@ class StoragePipeline:
         self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
         if recorded.outcome == "new_version":
             logger.info("new version %d of %s: %s", seq, item.canonical_url, ", ".join(kinds) or "-")
+
+    def _fingerprint(self, session, version: ArticleVersion) -> None:
+        """Near-duplicate fingerprint and cluster (newsarchive.syndication); a failure there
+        never costs the version: it is logged, and `newsarchive syndication --backfill` redoes it."""
+        try:
+            with session.begin_nested():
+                done = syndication.fingerprint_version(session, version, self.syndication)
+        except Exception:
+            logger.exception("syndication fingerprint failed for version %s", version.id)
+            self.stats.inc_value("newsarchive/syndication/failed")
+            return
+        if done is not None and done.matched:
+            self.stats.inc_value("newsarchive/syndication/clustered")
 
     def _reextract(self, version: ArticleVersion) -> dict[str, Any] | None:
         """``version``'s first capture through today's extractor (it was made by another)."""

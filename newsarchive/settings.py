@@ -124,6 +124,11 @@ SPIDER_MIDDLEWARES = {
 # run, most overdue first (0: no cap); and at most this many seconds of sending requests.
 NEWSARCHIVE_RECRAWL_BUDGET = 0
 NEWSARCHIVE_RECRAWL_SECONDS = 0
+# Near-duplicates and syndication (newsarchive.syndication): every stored version is
+# fingerprinted; versions at least this similar (0..1, common paragraphs left out) link their
+# articles into one cluster (copies on several outlets, URL aliases on one).
+NEWSARCHIVE_SYNDICATION_ENABLED = True
+NEWSARCHIVE_SYNDICATION_THRESHOLD = os.environ.get("NEWSARCHIVE_SYNDICATION_THRESHOLD", "0.6")
 ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 500,
 }

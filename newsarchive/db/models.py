@@ -325,3 +325,88 @@ class OutletRun(Base):
 
     def __repr__(self) -> str:
         return f"OutletRun(run_id={self.run_id!r}, outlet_id={self.outlet_id!r}, verdict={self.verdict!r})"
+
+
+# -- near-duplicates and syndication (newsarchive.syndication, migration 0012) ------------------
+# No foreign keys on these tables: a story joined into another (store.join_articles) moves or
+# drops versions and articles; readers join through article_versions / articles, so a row
+# left behind by such a join simply stops matching.
+
+
+class SyndicationFingerprint(Base):
+    """One version's near-duplicate fingerprint: done once per version (insert-only)."""
+
+    __tablename__ = "syndication_fingerprints"
+
+    version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    scheme: Mapped[str] = mapped_column(String(60))  # newsarchive.syndication.SCHEME
+    shingles: Mapped[int] = mapped_column(Integer)  # distinctive shingles (0: too little text)
+    #: Compared with the archive yet (a version held for review is compared once released).
+    matched: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"SyndicationFingerprint(version_id={self.version_id!r}, shingles={self.shingles})"
+
+
+class SyndicationBand(Base):
+    """One LSH band of a version's MinHash: versions sharing a band key are candidates."""
+
+    __tablename__ = "syndication_bands"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+    def __repr__(self) -> str:
+        return f"SyndicationBand(key={self.key!r}, version_id={self.version_id!r})"
+
+
+class SyndicationParagraph(Base):
+    """A paragraph seen in the archive: ``common`` once it appears in two unrelated stories
+    (a legal notice, a wire footer), and then left out of every similarity."""
+
+    __tablename__ = "syndication_paragraphs"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    first_article_id: Mapped[int] = mapped_column(Integer)
+    seen: Mapped[int] = mapped_column(Integer, default=1)  # versions carrying it
+    common: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    def __repr__(self) -> str:
+        return f"SyndicationParagraph(key={self.key!r}, seen={self.seen}, common={self.common})"
+
+
+class SyndicationCluster(Base):
+    """Articles that carry one story: syndicated copies on several outlets, URL aliases on one."""
+
+    __tablename__ = "syndication_clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: A cluster joined into an older one by a version matching both; its id stays valid.
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+
+    def __repr__(self) -> str:
+        return f"SyndicationCluster(id={self.id!r}, merged_into={self.merged_into!r})"
+
+
+class SyndicationMember(Base):
+    """An article's place in a cluster, with the evidence that put it there.
+
+    ``alias_of`` is set on every member but the first of its outlet: the same story under
+    another URL of the same outlet, linked, never merged (both URLs and captures stay).
+    """
+
+    __tablename__ = "syndication_members"
+
+    article_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    cluster_id: Mapped[int] = mapped_column(Integer, index=True)
+    outlet_id: Mapped[int] = mapped_column(Integer)
+    alias_of: Mapped[int | None] = mapped_column(Integer)
+    joined_at: Mapped[datetime]  # capture time of the version that matched
+    version_id: Mapped[int] = mapped_column(Integer)  # this article's version that matched
+    matched_version_id: Mapped[int] = mapped_column(Integer)  # the other article's version
+    similarity: Mapped[float] = mapped_column(Float)
+
+    def __repr__(self) -> str:
+        return f"SyndicationMember(article_id={self.article_id!r}, cluster_id={self.cluster_id!r})"

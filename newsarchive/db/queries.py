@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from newsarchive.changes import ChangeRecord
-from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet
+from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet, SyndicationMember
 
 EVENTS = ("version", "reverted", "article_removed", "redirected")
 
@@ -77,10 +77,12 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
     first_capture = aliased(Capture)
     record_url = func.coalesce(Article.url, Article.canonical_url)  # the URL of record
     compared_with = aliased(ArticleVersion)
+    cluster = SyndicationMember.cluster_id  # the story's cluster (newsarchive.syndication) or None
     versions = (
-        select(ArticleVersion, record_url, Outlet.name, Change, first_capture, compared_with.seq)
+        select(ArticleVersion, record_url, Outlet.name, Change, first_capture, compared_with.seq, cluster)
         .join(Article, ArticleVersion.article_id == Article.id)
         .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(SyndicationMember, SyndicationMember.article_id == Article.id)
         .outerjoin(Change, Change.to_version_id == ArticleVersion.id)
         .outerjoin(compared_with, Change.from_version_id == compared_with.id)
         .outerjoin(first_capture, ArticleVersion.first_capture_id == first_capture.id)
@@ -89,9 +91,10 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
     event_capture = aliased(Capture)
     previous = aliased(ArticleVersion)
     events = (
-        select(Change, record_url, Outlet.name, ArticleVersion, event_capture, previous)
+        select(Change, record_url, Outlet.name, ArticleVersion, event_capture, previous, cluster)
         .join(Article, Change.article_id == Article.id)
         .join(Outlet, Article.outlet_id == Outlet.id)
+        .outerjoin(SyndicationMember, SyndicationMember.article_id == Article.id)
         # a flip shows the version it went back to; removals and redirects the one before
         .outerjoin(ArticleVersion, func.coalesce(Change.reverted_to_id, Change.from_version_id)
                    == ArticleVersion.id)
@@ -107,7 +110,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
         events = events.where(Outlet.name == outlet)
 
     rows: list[tuple[datetime, int, int, dict[str, Any]]] = []
-    for version, url, outlet_name, change, capture, previous_seq in session.execute(versions):
+    for version, url, outlet_name, change, capture, previous_seq, cluster_id in session.execute(versions):
         record = _change(change)
         if wanted and not (record and wanted & set(record["kinds"])):
             continue
@@ -115,9 +118,9 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
             "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
             "captured_at": _iso(version.captured_at), **_content(version),
             "change": record, "redirected_to": None, "warc": warc_pointer(capture),
-            "previous_version": previous_seq,
+            "previous_version": previous_seq, "cluster": cluster_id,
         }))
-    for change, url, outlet_name, version, capture, before in session.execute(events):
+    for change, url, outlet_name, version, capture, before, cluster_id in session.execute(events):
         record = _change(change)
         if wanted and not wanted & set(record["kinds"]):
             continue
@@ -129,7 +132,7 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
             "previous_version": before.seq if before else None,
             "captured_at": _iso(change.created_at), **_content(version),
             "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
-            "warc": warc_pointer(capture),
+            "warc": warc_pointer(capture), "cluster": cluster_id,
         }))
     # same instant: versions before the event that followed them
     rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]["event"] != "version"))
