@@ -1,6 +1,6 @@
 """Fault injection: kill -9 real crawls at random moments, bodies in every encoding; count losses.
 
-A generated outlet (the edit benchmark's) serves each page gzip-, deflate-, br- or zstd-encoded.
+A generated newsroom (four templates, newsarchive.demo.newsroom) serves each page gzip-, deflate-, br- or zstd-encoded.
 Crawls (`scrapy crawl news -a recrawl=all`, as cron runs them) are killed with SIGKILL at
 random moments: during WARC writes, database commits, index writes at close and the repair
 at start. The stories are edited between rounds, so versions are committed all along. After
@@ -31,21 +31,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_edits  # noqa: E402 - the generated outlet
-
-import newsarchive.demo.site as demo_site  # noqa: E402
-from newsarchive.db.engine import default_db_url, open_database  # noqa: E402
-from newsarchive.db.models import ArticleVersion, Capture  # noqa: E402
-from newsarchive.demo.run import FAST_LOCAL, crawl_command  # noqa: E402
-from newsarchive.demo.site import NewsSite, Reply, SiteServer, outlets_toml  # noqa: E402
-from newsarchive.warc import closed_warcs, read_record, verify_warc  # noqa: E402
-from newsarchive.warc.encodings import encode_body  # noqa: E402
+from newsarchive.db.engine import default_db_url, open_database
+from newsarchive.db.models import ArticleVersion, Capture
+from newsarchive.demo.newsroom import Newsroom, generate, outlets_toml
+from newsarchive.demo.run import FAST_LOCAL, crawl_command
+from newsarchive.demo.site import Reply, SiteServer
+from newsarchive.warc import closed_warcs, read_record, verify_warc
+from newsarchive.warc.encodings import encode_body
 
 ENCODINGS = ("gzip", "deflate", "br", "zstd")
 
 
-class EncodingSite(NewsSite):
+class EncodingSite(Newsroom):
     """Serves every page in one of the four encodings, chosen by the path."""
 
     served: Counter[str] = Counter()
@@ -82,14 +79,11 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
     editions = 4
-    articles = bench_edits.generate(args.articles, editions, 0.05, args.seed)
-    demo_site.PAGE_SIZE = 100_000
-    site = EncodingSite(tuple(a.story for a in articles), edition=1)
+    site = EncodingSite(generate(args.articles, editions, 0.05, args.seed), editions)
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp, SiteServer(site) as server:
         work = Path(tmp)
         outlets = work / "outlets.toml"
-        outlets.write_text(outlets_toml(server.base_url).replace(
-            "\n[[outlet]]", "\nmax_pages = 100000\n\n[[outlet]]") + "max_pages = 100000\n")
+        outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
         data = work / "data"
         settings = (*FAST_LOCAL, "CONCURRENT_REQUESTS=16", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
                     "WARC_MAX_SIZE=2000000")
@@ -102,12 +96,15 @@ def main() -> None:
         subprocess.run(command, env=env, capture_output=True, timeout=3600, check=True)
         typical = time.monotonic() - started
         print(f"  a complete crawl takes {typical:.1f}s", file=sys.stderr)
-        for round_ in range(args.kills):
-            site.edition = 1 + round_ * editions // args.kills
+        round_ = 0
+        # Rounds go on until --kills crawls were really killed (a crawl that finishes first
+        # is not a kill), with at most twice as many rounds.
+        while kills < args.kills and round_ < 2 * args.kills:
+            site.edition = 1 + min(kills, args.kills - 1) * editions // args.kills
             command, env = crawl_command(outlets, data, settings=settings, spider_args=["recrawl=all"])
             started = time.monotonic()
             proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            delay = rng.uniform(0.3, typical)
+            delay = rng.uniform(0.3, 0.9 * typical)
             try:
                 proc.wait(timeout=delay)
                 finished += 1
@@ -124,6 +121,7 @@ def main() -> None:
             print(f"  round {round_ + 1}: edition {site.edition}, "
                   f"{'killed' if proc.returncode == -signal.SIGKILL else 'finished'} after "
                   f"{time.monotonic() - started:.1f}s, {len(committed)} versions so far", file=sys.stderr)
+            round_ += 1
         command, env = crawl_command(outlets, data, settings=settings, spider_args=["recrawl=all"])
         last = subprocess.run(command, env=env, capture_output=True, text=True, timeout=3600)
         if last.returncode != 0:
@@ -155,7 +153,7 @@ def main() -> None:
                 if capture is None or capture.warc_lost:
                     unreadable_versions += 1
         records = sum(verify_warc(p).records for p in warcs)
-    print(f"kills: {kills} of {args.kills} rounds (the other {finished} finished before their kill)")
+    print(f"kills: {kills} in {round_} rounds (the other {finished} finished before their kill)")
     print(f"bodies served: {dict(site.served)} ({sum(site.served.values())} responses)")
     print(f"WARC files: {len(warcs)}, {records} records; corrupt files: {len(corrupt)}")
     print(f"captures with a record pointer: {len(captures)}; dangling: {dangling}; "

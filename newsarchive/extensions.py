@@ -23,7 +23,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from newsarchive import alerts, health
-from newsarchive.db import runs
+from newsarchive.db import outage, runs
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import CrawlRun
 
@@ -111,12 +111,19 @@ class HealthMonitor:
             waiter.callback(self.results)
 
     def _close(self, reason: str) -> None:
-        if self.run_id is None:
-            return
+        if self.run_id is None or outage.happened(self.crawler):
+            return  # the run stays open: the next crawl judges it as interrupted
         stats = self.crawler.stats.get_stats()
-        with self.sessions.begin() as session:
-            run = session.get(CrawlRun, self.run_id)
-            results = health.close_run(session, run, stats=stats, thresholds=self.thresholds, reason=reason)
+        try:
+            with self.sessions.begin() as session:
+                run = session.get(CrawlRun, self.run_id)
+                results = health.close_run(session, run, stats=stats, thresholds=self.thresholds,
+                                           reason=reason)
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            outage.stop_crawl(self.crawler, exc, close=False)  # in a thread, at close: just say it
+            return
         for result in results:
             self.crawler.stats.set_value(f"newsarchive/outlet/{result.outlet}/health", result.verdict)
             log = logger.info if result.verdict == "healthy" else logger.warning

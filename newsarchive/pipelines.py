@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
 from scrapy.crawler import Crawler
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 
 from newsarchive import __version__, provenance, syndication
-from newsarchive.db import store
+from newsarchive.db import outage, store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import ArticleVersion, Capture
 from newsarchive.extensions import RUN_ID_STAT
@@ -55,6 +56,17 @@ class StoragePipeline:
                 syndication.catch_up(session, self.syndication)
 
     def process_item(self, item):
+        if outage.happened(self.crawler):
+            raise DropItem("database unavailable", log_level="DEBUG")
+        try:
+            return self._store(item)
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            outage.stop_crawl(self.crawler, exc)
+            raise DropItem("database unavailable", log_level="DEBUG") from None
+
+    def _store(self, item):
         for attempt in (1, 2):
             try:
                 if isinstance(item, ArticleItem):

@@ -129,3 +129,121 @@ def test_dead_feed_entries_do_not_spend_the_budget_of_the_live_ones(tmp_path: Pa
     pages = [p for p in site.requests if p.startswith("/ledger/")]
     assert len(pages) <= 2 * MAX_PAGES and len(pages) == len(set(pages))
     assert "budget_refunded=8" in result.stderr  # the outlet's summary line counts them
+
+
+class _CuttableProxy:
+    """A TCP proxy to PostgreSQL that the test can cut: the database 'goes away' mid-crawl."""
+
+    def __init__(self, target: tuple[str, int]):
+        import socket
+
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list = []
+        self.cut = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while not self.cut:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.cut:
+                client.close()
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        import socket
+
+        self.cut = True
+        self.listener.close()
+        for sock in self.sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_database_lost_mid_crawl_stops_with_one_line_and_exit_69(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import time
+    import uuid
+
+    from sqlalchemy import select, text
+    from sqlalchemy.engine import make_url
+
+    from newsarchive.db.engine import make_engine, open_database
+    from newsarchive.db.models import ArticleVersion, Capture
+    from newsarchive.demo.run import crawl_command
+    from newsarchive.warc import list_warcs, read_record, verify_warc
+
+    pg = os.environ.get("NEWSARCHIVE_TEST_PG_URL", "")
+    if not pg:
+        pytest.skip("set NEWSARCHIVE_TEST_PG_URL")
+    url = make_url(pg)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(pg)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    proxy = _CuttableProxy((url.host or "127.0.0.1", url.port or 5432))
+    via_proxy = url.set(host="127.0.0.1", port=proxy.port, query={"options": f"-csearch_path={schema}"})
+    direct = url.set(query={"options": f"-csearch_path={schema}"})
+    site = NewsSite(edition=1)
+    slow = [f"/ledger/2025/05/05/slow-story-{n}" for n in range(40)]
+    site.routes.update({p: (lambda _s, _q: (time.sleep(0.2), Reply(body=b"<html></html>"))[1]) for p in slow})
+    site.extra_links["ledger"] = slow
+    try:
+        with SiteServer(site) as server:
+            outlets = tmp_path / "outlets.toml"
+            outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
+            command, env = crawl_command(outlets, tmp_path / "data",
+                                         db_url=via_proxy.render_as_string(hide_password=False),
+                                         settings=(*FAST_LOCAL, "CONCURRENT_REQUESTS=2", "LOG_LEVEL=ERROR"))
+            proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 60
+            while sum(p in slow for p in site.requests) < 5:
+                assert proc.poll() is None and time.monotonic() < deadline, "crawl ended too soon"
+                time.sleep(0.02)
+            proxy.close()  # the database goes away
+            _, stderr = proc.communicate(timeout=120)
+            asked = len(site.requests)
+        assert proc.returncode == 69, stderr[-3000:]
+        assert "Traceback" not in stderr, stderr[-3000:]
+        assert stderr.strip().splitlines()[-1].startswith("scrapy crawl: error: database unavailable mid-crawl"), stderr
+        assert asked < 40  # it stopped instead of fetching everything into the void
+        assert not list((tmp_path / "data" / "warc").glob("*.open"))
+        warcs = list_warcs(tmp_path / "data" / "warc")
+        assert warcs and all(verify_warc(info.path).ok for info in warcs)
+        with open_database(direct.render_as_string(hide_password=False))() as session:
+            captures = session.scalars(select(Capture).where(Capture.warc_record_id.is_not(None))).all()
+            assert captures  # what was committed before the outage stays
+            for capture in captures:  # and every committed pointer reads back its record
+                record = read_record(tmp_path / "data" / "warc" / capture.warc_filename, capture.warc_offset)
+                assert record.header("WARC-Record-ID") == capture.warc_record_id
+            for version in session.scalars(select(ArticleVersion)):
+                assert version.first_capture_id is not None
+    finally:
+        proxy.close()
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

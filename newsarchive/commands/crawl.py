@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsarchive import clock, exitcodes
 from newsarchive.config import ConfigError, load_outlets
+from newsarchive.db import outage
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.spiders.news import ArgumentError, check_arguments
 from newsarchive.urls import mask_url
@@ -48,6 +49,11 @@ class Command(ScrapyCrawlCommand):
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
             self.exitcode = exitcodes.OUTLET_FAILED
+            return
+        if outage.happened(crawler):
+            print(f"scrapy crawl: error: database unavailable mid-crawl: "
+                  f"{crawler.stats.get_value(outage.STAT)}", file=sys.stderr)
+            self.exitcode = exitcodes.DATABASE_UNAVAILABLE
             return
         spider = crawler.spider
         failed = spider.failed_outlets() if spider is not None else []

@@ -17,7 +17,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 from newsarchive import clock
-from newsarchive.db import store
+from newsarchive.db import outage, store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.middlewares.warc import get_middleware
 from newsarchive.warc import payload_digest
@@ -111,8 +111,14 @@ class CaptureLogMiddleware:
             fields.update(warc_filename=warc.get("filename"), warc_offset=warc.get("offset"),
                           warc_length=warc.get("length"), warc_record_id=warc.get("record_id"),
                           warc_revisit=bool(warc.get("revisit")))
-        with self.sessions.begin() as session:
-            capture_id = store.add_capture(session, **fields).id
+        try:
+            with self.sessions.begin() as session:
+                capture_id = store.add_capture(session, **fields).id
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            outage.stop_crawl(self.crawler, exc)
+            raise IgnoreRequest(f"database unavailable: {response.url}") from None
         request.meta["capture"] = {"id": capture_id, "fetched_at": fetched_at.isoformat(),
                                    "payload_digest": fields["payload_digest"], "warc": warc}
         self.stats.inc_value("newsarchive/captures")
@@ -123,11 +129,19 @@ class CaptureLogMiddleware:
         if isinstance(exception, IgnoreRequest):
             return None
         error = f"{type(exception).__name__}: {exception}"
-        with self.sessions.begin() as session:
-            store.add_capture(session, url=request.url, fetched_at=self._fetched_at(request), status=0,
-                              kind="error", outcome="error", error=error[:2000],
-                              outlet_id=self.outlet_ids.get(request.meta.get("outlet", "")),
-                              source=request.meta.get("source"))
+        if outage.happened(self.crawler):
+            return None
+        try:
+            with self.sessions.begin() as session:
+                store.add_capture(session, url=request.url, fetched_at=self._fetched_at(request), status=0,
+                                  kind="error", outcome="error", error=error[:2000],
+                                  outlet_id=self.outlet_ids.get(request.meta.get("outlet", "")),
+                                  source=request.meta.get("source"))
+        except Exception as exc:
+            if not outage.is_outage(exc):
+                raise
+            outage.stop_crawl(self.crawler, exc)
+            return None
         request.meta.pop("warc", None)
         self.stats.inc_value(f"newsarchive/errors/{type(exception).__name__}")
         logger.warning("fetch failed: %s: %s", request.url, error)

@@ -23,6 +23,7 @@ from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.python.failure import Failure
 
 from newsarchive.config import Outlet, load_outlets
+from newsarchive.db import outage
 from newsarchive.extract import ExtractionError, decode_html, extract_article
 from newsarchive.items import (
     ArticleGoneItem,
@@ -486,6 +487,9 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     def on_error(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request
         outlet = self.by_name.get(request.meta.get("outlet", ""))
+        if outage.is_outage(failure.value):  # a middleware's database work failed
+            outage.stop_crawl(self.crawler, failure.value)
+            return []
         if outlet is None:
             return []
         if failure.check(HttpError):
