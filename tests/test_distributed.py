@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,7 +135,7 @@ def test_two_workers_share_one_cycle_and_store_what_one_crawl_stores(
         for edition in (1, 2):
             site.edition = edition
             site.arrivals.clear()
-            enqueued = _cli("enqueue", env=env)
+            enqueued = _cli("enqueue", "--all", env=env)
             assert enqueued.returncode == 0, enqueued.stderr
             results = _workers(2, env)
             assert [r.returncode for r in results] == [0, 0], [r.stderr[-2000:] for r in results]
@@ -163,10 +164,12 @@ def test_a_flushed_redis_is_rebuilt_from_the_database(tmp_path: Path, pg_url: st
         assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 2 listing"
         assert _workers(1, env)[0].returncode == 0
         # The six articles found are now known: their re-checks go out; the listings are leased.
-        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 6 article, 2 leased"
-        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 8 leased"  # nothing twice
+        # Just checked: none of them is due, so the schedule hands out nothing but leased seeds.
+        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 2 leased"
+        assert _cli("enqueue", "--all", env=env).stdout.strip() == "enqueued: 6 article, 2 leased"
+        assert _cli("enqueue", "--all", env=env).stdout.strip() == "enqueued: 8 leased"  # nothing twice
         redis_server.flushdb()  # queue, leases and duplicate filters gone mid-cycle
-        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 6 article, 2 listing"
+        assert _cli("enqueue", "--all", env=env).stdout.strip() == "enqueued: 6 article, 2 listing"
         assert _workers(1, env)[0].returncode == 0
         with open_database(pg_url)() as session:
             per_article = Counter(session.scalars(select(Capture.article_id)
@@ -190,3 +193,23 @@ def test_politeness_holds_across_two_workers(tmp_path: Path, pg_url: str, redis_
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert len(times) >= 8
     assert min(gaps) >= 0.9, gaps  # one host, one second apart, whichever worker asked
+
+
+@pytest.mark.slow
+def test_enqueue_hands_out_what_the_schedule_says_is_due(tmp_path: Path, pg_url: str, redis_server) -> None:
+    """The producer pushes the due articles only; eight days later (clock override; the stories are old) all six are due."""
+    with SiteServer(NewsSite(edition=1)) as server:
+        outlets = tmp_path / "outlets.toml"
+        # the demo stories are dated January 2026: keep them within the checking age
+        outlets.write_text(outlets_toml(server.base_url).replace(
+            "\n[[outlet]]", '\nmax_age = "3650d"\n\n[[outlet]]') + 'max_age = "3650d"\n', encoding="utf-8")
+        env = _env(outlets, tmp_path / "fleet", pg_url)
+        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 2 listing"
+        assert _workers(1, env)[0].returncode == 0
+        redis_server.flushdb()
+        assert _cli("enqueue", env=env).stdout.strip() == "enqueued: 2 listing"  # nothing due yet
+        redis_server.flushdb()
+        later = dict(env, NEWSARCHIVE_NOW=(datetime.now(UTC) + timedelta(days=8)).isoformat())
+        assert _cli("enqueue", "--budget", "4", env=later).stdout.strip() == "enqueued: 4 article, 2 listing"
+        redis_server.flushdb()
+        assert _cli("enqueue", env=later).stdout.strip() == "enqueued: 6 article, 2 listing"

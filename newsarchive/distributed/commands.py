@@ -6,9 +6,7 @@ import argparse
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
-
-from newsarchive import exitcodes
+from newsarchive import clock, exitcodes
 from newsarchive.config import load_outlets
 from newsarchive.db.engine import db_url_from
 from newsarchive.distributed.mode import DistributedError, distributed_settings, redis_client
@@ -26,18 +24,30 @@ def _settings(args: argparse.Namespace):
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:
-    """Push start pages, feeds, sitemaps and the known articles' re-checks to the fleet."""
+    """Push start pages, feeds, sitemaps and the due articles' re-checks to the fleet.
+
+    Due is the re-crawl schedule's word (:func:`newsarchive.schedule.due.due_articles`,
+    most overdue first); ``--all`` hands out every known article instead (an audit).
+    """
     from newsarchive.cli import CommandError
     from newsarchive.distributed.producer import ProducerBusy, enqueue, recheck_work, seed_work
+    from newsarchive.db.engine import session_factory
     from newsarchive.recheck import DatabaseRecheckSource
+    from newsarchive.schedule.due import due_articles
 
     settings, extra = _settings(args)
     only = [args.outlet] if args.outlet else None
     outlets = load_outlets(settings.get("NEWSARCHIVE_OUTLETS"), only=only)
-    due = DatabaseRecheckSource(db_url_from(settings)).known_articles([o.name for o in outlets])
+    now = clock.now()
+    names = [o.name for o in outlets]
+    if args.all:
+        due = DatabaseRecheckSource(db_url_from(settings)).known_articles(names)
+    else:  # the re-crawl schedule's due work: the database decides, Redis only carries it
+        with session_factory(db_url_from(settings))() as session:
+            due = [d.as_recheck() for d in due_articles(session, names, now=now, limit=args.budget or 0)]
     server = redis_client(extra["REDIS_URL"])
     try:
-        counts = enqueue(server, [*seed_work(outlets), *recheck_work(due)], now=datetime.now(UTC),
+        counts = enqueue(server, [*seed_work(outlets), *recheck_work(due)], now=now,
                          lease_seconds=args.lease)
     except ProducerBusy as exc:
         print(f"newsarchive enqueue: {exc}; nothing enqueued", file=sys.stderr)
@@ -70,6 +80,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def add_verbs(verb) -> None:
     sub = verb("enqueue", cmd_enqueue, "distributed mode: hand the due work to the workers via Redis")
     sub.add_argument("--outlet", help="only this outlet")
+    sub.add_argument("--all", action="store_true",
+                     help="every known article, due or not (default: only what the schedule says is due)")
+    sub.add_argument("--budget", type=int, default=0, metavar="N",
+                     help="at most N article re-checks, most overdue first; the rest stays due")
     sub.add_argument("--lease", type=float, default=15 * 60, metavar="S",
                      help="seconds before work handed out but not done is handed out again (default 900)")
     sub = verb("worker", cmd_worker, "distributed mode: one crawl worker fed from Redis (any host)")
