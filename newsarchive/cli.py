@@ -472,6 +472,44 @@ def cmd_record(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from newsarchive.archivist.export_warc import ExportError, export_warc
+    from newsarchive.archivist.selection import Selection, SelectionError
+    from newsarchive.warc import warc_dir_from
+
+    directory = warc_dir_from(project_settings(args))
+    out = Path(args.out)
+    if out.exists():
+        raise CommandError(f"{out} exists; give a new --out path (an export never overwrites)")
+    if not out.parent.is_dir():
+        raise CommandError(f"no directory {out.parent} for --out")
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" records", file=sys.stderr, desc="export")
+        progress = bar.update
+    with open_session(args) as session:
+        try:
+            selection = Selection(outlet=args.outlet, since=args.since, until=args.until,
+                                  url=args.url).resolve(session)
+            if args.format == "jsonl":
+                from newsarchive.archivist.export_jsonl import export_jsonl
+
+                tmp = out.with_name(out.name + ".part")
+                with open(tmp, "w", encoding="utf-8") as fh:
+                    feed, sentences = export_jsonl(session, selection, fh, progress=progress)
+                tmp.rename(out)
+                print(f"exported {feed} feed objects and {sentences} sentence rows to {out}", file=sys.stderr)
+                return 0
+            result = export_warc(session, directory, selection, str(out), progress=progress)
+        except (SelectionError, ExportError) as exc:
+            raise CommandError(str(exc)) from None
+    print(f"exported {result.records} records ({result.captures} captures, {result.originals} revisit "
+          f"original(s) added) to {', '.join(result.files)}", file=sys.stderr)
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     from newsarchive import exitcodes
     from newsarchive.archivist.selection import Selection, SelectionError
@@ -612,6 +650,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
     sub.add_argument("--raw", action="store_true", help="print a content-encoded body (gzip, deflate, br, zstd) as archived")
+    sub = verb("export", cmd_export, "export a selection: its records as WARC files (revisit originals "
+                                     "included), or its versions, changes and sentences as JSON lines")
+    sub.add_argument("--format", choices=("warc", "jsonl"), required=True,
+                     help="warc: the records; jsonl: versions, changes and the sentence table")
+    sub.add_argument("--out", required=True, metavar="PATH", help="the file to write (*.warc.gz, *.jsonl)")
+    sub.add_argument("--outlet", help="only this outlet's captures")
+    sub.add_argument("--since", type=parse_when, metavar="T", help="captures at or after T")
+    sub.add_argument("--until", type=parse_when, metavar="U", help="captures before U")
+    sub.add_argument("--url", help="one article (any URL variant) or one fetched URL")
     sub = verb("verify", cmd_verify,
                "recompute every record's digests and check capture rows, versions, CDXJ lines and "
                "revisits against the WARC files (exit status 1 on any problem)")

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from newsarchive.archivist.records import iter_records
 from newsarchive.db.models import Capture
+from tests.warc_support.fixtures import read_all_fastwarc
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -122,3 +123,85 @@ def test_a_cdxj_line_pointing_at_the_wrong_offset(archive):
     bad = [line for line in result.stdout.splitlines() if index.name in line and "no record starts" in line]
     assert len(bad) == 1 and path.name in bad[0]
     assert any("record missing from the CDXJ index" in line for line in result.stdout.splitlines())
+
+
+def _export(crawl, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    db = ["--db", crawl.db_url] if crawl.db_url else []
+    return subprocess.run([sys.executable, "-m", "newsarchive", "export", "--format", "warc", "--out", str(out),
+                           "--data-dir", str(crawl.data_dir), *db, *args],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_warc_export_of_one_outlet_brings_its_revisit_originals(archive, tmp_path):
+    from warcio.archiveiterator import ArchiveIterator
+
+    out = tmp_path / "ledger.warc.gz"
+    result = _export(archive, out, "--outlet", "ledger")
+    assert result.returncode == 0, result.stderr
+    with archive.sessions()() as session:
+        from newsarchive.db.models import Outlet
+
+        ledger = session.scalar(select(Outlet.id).where(Outlet.name == "ledger"))
+        ours = {c.warc_record_id for c in session.scalars(select(Capture).where(
+            Capture.outlet_id == ledger, Capture.warc_record_id.is_not(None)))}
+        others = {c.warc_record_id for c in session.scalars(select(Capture).where(
+            Capture.outlet_id != ledger, Capture.warc_record_id.is_not(None)))}
+    records = []
+    with open(out, "rb") as fh:
+        for record in ArchiveIterator(fh, check_digests=True):
+            body = record.raw_stream.read()
+            assert not record.digest_checker.problems
+            records.append(record)
+            if len(records) == 1:
+                assert record.rec_type == "warcinfo" and b"outlet=ledger" in body
+    ids = {r.rec_headers.get_header("WARC-Record-ID") for r in records}
+    captured = {i for i in ids if i in ours or i in others}
+    assert ours <= ids
+    revisits = [r for r in records if r.rec_type == "revisit"]
+    assert all(r.rec_headers.get_header("WARC-Refers-To") in ids for r in revisits)
+    originals = {r.rec_headers.get_header("WARC-Refers-To") for r in revisits}
+    assert captured - ours <= originals  # nothing of another outlet but what a revisit needs
+    assert len(read_all_fastwarc(out)) == len(records)  # FastWARC: block and payload digests
+    assert Path(str(out) + ".cdxj").exists()
+    # only the second crawl: its revisits' originals (first crawl) come along
+    second = warcs(archive)[1]
+    with archive.sessions()() as session:
+        since = min(session.scalars(select(Capture.fetched_at).where(Capture.warc_filename == second.name)))
+        first_ids = {c.warc_record_id for c in session.scalars(select(Capture).where(
+            Capture.warc_filename == warcs(archive)[0].name, Capture.warc_record_id.is_not(None)))}
+    later = tmp_path / "later.warc.gz"
+    result = _export(archive, later, "--since", since.isoformat())
+    assert result.returncode == 0, result.stderr
+    with open(later, "rb") as fh:
+        records = [(r.rec_type, r.rec_headers.get_header("WARC-Record-ID"),
+                    r.rec_headers.get_header("WARC-Refers-To")) for r in ArchiveIterator(fh)]
+    ids = {i for _, i, _ in records}
+    refs = {ref for kind, _, ref in records if kind == "revisit"}
+    assert refs and refs <= ids and refs <= first_ids
+    assert (ids & first_ids) == refs  # of the first crawl: exactly the originals
+    again = _export(archive, out)
+    assert again.returncode == 2 and "exists" in again.stderr
+
+
+def test_jsonl_export_has_the_feed_and_the_sentence_table(archive, tmp_path):
+    out = tmp_path / "ledger.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    db = ["--db", archive.db_url] if archive.db_url else []
+    result = subprocess.run([sys.executable, "-m", "newsarchive", "export", "--format", "jsonl", "--out", str(out),
+                             "--outlet", "ledger", "--data-dir", str(archive.data_dir), *db],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    feed = [r for r in rows if r["record"] == "feed"]
+    sentences = [r for r in rows if r["record"] == "sentence"]
+    assert feed and all(r["outlet"] == "ledger" and "cluster_id" in r and r["cluster_id"] is None for r in feed)
+    ferry = [r for r in feed if r["url"].endswith("ferry-terminal-to-close")]
+    assert [r["version"] for r in ferry] == [1, 2] and "update_appended" in ferry[1]["change"]["kinds"]
+    pair = [s for s in sentences if s["url"] == ferry[1]["url"]]
+    assert pair and {s["old_version"] for s in pair} == {1} and {s["new_version"] for s in pair} == {2}
+    added = [s for s in pair if s["label"] == "Addition"]
+    assert added and all(s["old_sentence"] is None and s["new_sentence"] for s in added)
+    assert any(s["new_sentence"].startswith("Update # 1") for s in added)
+    assert {s["label"] for s in pair} <= {"Addition", "Deletion", "Edit", "Refactor", "Unchanged"}
+    assert "Unchanged" in {s["label"] for s in pair}
