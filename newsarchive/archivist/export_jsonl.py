@@ -7,8 +7,8 @@ One JSON object per line, each with a ``record`` key:
 * ``sentence``: one sentence of a version pair in reading order, labelled the NewsEdits way
   (``Addition``, ``Deletion``, ``Edit``, ``Refactor`` for a moved sentence, ``Unchanged``).
 
-``cluster_id`` is the syndication cluster of the version's story: always null until the
-syndication work (issue 17) fills it in :func:`cluster_id`.
+``cluster_id`` is the syndication cluster of the version's story (``newsarchive.syndication``;
+the feed's ``cluster``), null when the story has no syndicated copy or alias.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ LABELS = {"added": "Addition", "removed": "Deletion", "edited": "Edit", "moved":
 
 
 def cluster_id(row: dict[str, Any]) -> str | None:
-    """The syndication cluster of a feed object's story (issue 17 fills this in)."""
-    return None
+    """The syndication cluster of a feed object's story (null: no copy or alias known)."""
+    return row.get("cluster")
 
 
 def export_jsonl(session: Session, selection: Selection, out: IO[str], *,
