@@ -483,6 +483,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CommandError(f"{out} exists; give a new --out path (an export never overwrites)")
     if not out.parent.is_dir():
         raise CommandError(f"no directory {out.parent} for --out")
+    if args.format == "wacz" and out.suffix != ".wacz":
+        raise CommandError(f"{out}: a WACZ package's name must end in .wacz")
     progress = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -501,6 +503,16 @@ def cmd_export(args: argparse.Namespace) -> int:
                     feed, sentences = export_jsonl(session, selection, fh, progress=progress)
                 tmp.rename(out)
                 print(f"exported {feed} feed objects and {sentences} sentence rows to {out}", file=sys.stderr)
+                return 0
+            if args.format == "wacz":
+                from newsarchive.archivist.export_wacz import export_wacz
+
+                wacz = export_wacz(session, directory, selection, str(out), progress=progress)
+                print(f"exported {wacz.pages} pages (one per article version"
+                      + (f"; {wacz.versions - wacz.pages} version(s) without an archived record left out"
+                         if wacz.versions > wacz.pages else "")
+                      + f"), {wacz.records} records ({wacz.captures} captures, {wacz.originals} revisit "
+                      f"original(s) added) in {len(wacz.warcs)} WARC file(s) to {out}", file=sys.stderr)
                 return 0
             result = export_warc(session, directory, selection, str(out), progress=progress)
         except (SelectionError, ExportError) as exc:
@@ -650,11 +662,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("url", help="an article URL (canonical or as fetched) or any fetched URL")
     sub.add_argument("--at", type=parse_when, metavar="T", help="the capture nearest to T (default: latest)")
     sub.add_argument("--raw", action="store_true", help="print a content-encoded body (gzip, deflate, br, zstd) as archived")
-    sub = verb("export", cmd_export, "export a selection: its records as WARC files (revisit originals "
-                                     "included), or its versions, changes and sentences as JSON lines")
-    sub.add_argument("--format", choices=("warc", "jsonl"), required=True,
-                     help="warc: the records; jsonl: versions, changes and the sentence table")
-    sub.add_argument("--out", required=True, metavar="PATH", help="the file to write (*.warc.gz, *.jsonl)")
+    sub = verb("export", cmd_export, "export a selection: a WACZ package whose pages are article versions, "
+                                     "its records as WARC files (revisit originals included), or its "
+                                     "versions, changes and sentences as JSON lines")
+    sub.add_argument("--format", choices=("wacz", "warc", "jsonl"), required=True,
+                     help="wacz: a WACZ 1.1.1 package (ReplayWeb.page, pywb); warc: the records; "
+                          "jsonl: versions, changes and the sentence table")
+    sub.add_argument("--out", required=True, metavar="PATH",
+                     help="the file to write (*.wacz, *.warc.gz, *.jsonl)")
     sub.add_argument("--outlet", help="only this outlet's captures")
     sub.add_argument("--since", type=parse_when, metavar="T", help="captures at or after T")
     sub.add_argument("--until", type=parse_when, metavar="U", help="captures before U")

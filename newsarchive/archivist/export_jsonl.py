@@ -14,7 +14,6 @@ the feed's ``cluster``), null when the story has no syndicated copy or alias.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -40,14 +39,8 @@ def export_jsonl(session: Session, selection: Selection, out: IO[str], *,
                  progress: Callable[[int], None] | None = None) -> tuple[int, int]:
     """Write the selection's feed objects, then its sentence rows; returns both counts."""
     feed = sentences = 0
-    article_url = None
-    if selection.article_id is not None:
-        article = session.get(Article, selection.article_id)
-        article_url = article.record_url if article else None
     for row in change_feed(session, since=selection.since, outlet=selection.outlet):
-        if selection.until is not None and datetime.fromisoformat(row["captured_at"]) >= selection.until:
-            continue
-        if selection.url and row["url"] != article_url:
+        if not selection.admits_feed_row(row):
             continue
         out.write(json.dumps({"record": "feed", **row, "cluster_id": cluster_id(row)},
                              ensure_ascii=False) + "\n")
@@ -59,14 +52,7 @@ def export_jsonl(session: Session, selection: Selection, out: IO[str], *,
              .join(old, Change.from_version_id == old.id).join(new, Change.to_version_id == new.id)
              .join(Article, Change.article_id == Article.id).join(Outlet, Article.outlet_id == Outlet.id)
              .where(new.in_feed, old.in_feed).order_by(new.captured_at, Change.article_id, new.seq))
-    if selection.outlet_id is not None:
-        pairs = pairs.where(Article.outlet_id == selection.outlet_id)
-    if selection.url:
-        pairs = pairs.where(Change.article_id == (selection.article_id or -1))
-    if selection.since is not None:
-        pairs = pairs.where(new.captured_at >= selection.since)
-    if selection.until is not None:
-        pairs = pairs.where(new.captured_at < selection.until)
+    pairs = selection.where_versions(pairs, version=new, article=Article)  # by the newer version
     for _change, before, after, article, outlet in session.execute(pairs.execution_options(yield_per=200)):
         steps = align_versions(store.version_content(before), store.version_content(after))
         for position, step in enumerate(steps):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ class Selection:
     url: str | None = None  # an article (any URL variant) or any fetched URL
     outlet_id: int | None = None
     article_id: int | None = None
+    article_url: str | None = None  # the article's URL of record (what the change feed shows)
 
     def resolve(self, session: Session) -> Selection:
         """Look the outlet and URL up once; raises SelectionError when they are unknown."""
@@ -40,6 +42,7 @@ class Selection:
             article = store.find_article(session, self.url)
             if article is not None:
                 self.article_id = article.id
+                self.article_url = article.record_url
             elif session.scalar(select(Capture.id).where(Capture.url == self.url).limit(1)) is None:
                 raise SelectionError(f"nothing archived for {self.url}")
         if self.since and self.until and self.since >= self.until:
@@ -61,15 +64,31 @@ class Selection:
             query = query.where(Capture.fetched_at < self.until)
         return query
 
+    def where_versions(self, query: Select[Any], version: Any = ArticleVersion,
+                       article: Any = Article) -> Select[Any]:
+        """``query`` narrowed to selected versions; ``version``/``article`` may be aliases."""
+        if self.outlet_id is not None:
+            query = query.where(article.outlet_id == self.outlet_id)
+        if self.url:
+            query = query.where(version.article_id == (self.article_id or -1))
+        if self.since is not None:
+            query = query.where(version.captured_at >= self.since)
+        if self.until is not None:
+            query = query.where(version.captured_at < self.until)
+        return query
+
     def versions(self) -> Select[tuple[ArticleVersion]]:
         """Selected stored versions (by their first capture time), oldest first."""
         query = select(ArticleVersion).join(Article, ArticleVersion.article_id == Article.id)
-        if self.outlet_id is not None:
-            query = query.where(Article.outlet_id == self.outlet_id)
-        if self.url:
-            query = query.where(ArticleVersion.article_id == (self.article_id or -1))
-        if self.since is not None:
-            query = query.where(ArticleVersion.captured_at >= self.since)
-        if self.until is not None:
-            query = query.where(ArticleVersion.captured_at < self.until)
-        return query.order_by(ArticleVersion.captured_at, ArticleVersion.article_id, ArticleVersion.seq)
+        return self.where_versions(query).order_by(ArticleVersion.captured_at, ArticleVersion.article_id,
+                                                   ArticleVersion.seq)
+
+    def admits_feed_row(self, row: dict[str, Any]) -> bool:
+        """Whether a change-feed object (already narrowed by since/outlet) is selected.
+
+        The feed filters ``since`` itself (by when a version became visible); ``until`` and
+        ``url`` are applied here, the same way as for versions.
+        """
+        if self.until is not None and datetime.fromisoformat(row["captured_at"]) >= self.until:
+            return False
+        return not self.url or (self.article_url is not None and row["url"] == self.article_url)

@@ -1,91 +1,66 @@
-"""pywb in its own virtualenv (``<repo>/.venv-pywb``), never in the project's environment.
+"""pywb (``<repo>/.venv-pywb``) and py-wacz (``<repo>/.venv-wacz``) in their own virtualenvs.
 
-pywb pins old redis/werkzeug versions that clash with the project's stack, so the test
-suite builds a separate venv once and caches it. If pip cannot install pywb (no registry
-access), the replay test is skipped with pip's own error as the reason.
+Both pin libraries that clash with the project's stack, so each gets a venv, built once by
+the same code ``newsarchive replay`` uses (newsarchive.archivist.replay.ensure_tool_venv) and
+cached. If pip cannot install one (no registry access), the test is skipped with pip's error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import http.client
-import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from newsarchive.archivist.replay import (PYWB_REQUIREMENT, SetupError, ensure_tool_venv, free_port,
+                                          start_wayback, stop, tool_env)
 from tests.warc_support.fixtures import REPO
 
 VENV = REPO / ".venv-pywb"
-READY_MARKER = VENV / ".newsarchive-ready"
+WACZ_VENV = REPO / ".venv-wacz"
+WACZ_REQUIREMENT = "wacz==0.6.0"  # the validator; its pins clash with ours
 
 
 def ensure_pywb_venv() -> Path:
-    """Return the venv's bin directory, creating the venv on first use."""
-    bin_dir = VENV / "bin"
-    if READY_MARKER.exists() and (bin_dir / "wayback").exists():
-        return bin_dir
-    if not (bin_dir / "python").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True, timeout=300)
-    proc = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "pywb"],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    if proc.returncode != 0 or not (bin_dir / "wayback").exists():
-        pytest.skip("pip could not install pywb into .venv-pywb: " + proc.stderr[-800:])
-    READY_MARKER.write_text("ok\n")
-    return bin_dir
+    """Return the pywb venv's bin directory, creating the venv on first use."""
+    try:
+        return ensure_tool_venv(VENV, PYWB_REQUIREMENT, "wayback")
+    except SetupError as exc:
+        pytest.skip(str(exc))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def ensure_wacz_venv() -> Path:
+    """Return the py-wacz venv's bin directory (the ``wacz`` command), creating it once."""
+    try:
+        return ensure_tool_venv(WACZ_VENV, WACZ_REQUIREMENT, "wacz")
+    except SetupError as exc:
+        pytest.skip(str(exc))
 
 
 @contextlib.contextmanager
-def wayback(bin_dir: Path, root: Path, warcs: list[Path]) -> Iterator[int]:
-    """``wb-manager init/add`` a collection ``coll`` and serve it; yields the port."""
-    env = dict(os.environ)
-    env.pop("PYTHONPATH", None)
-    run = dict(cwd=root, env=env, capture_output=True, text=True, timeout=120)
+def wayback(bin_dir: Path, root: Path, archives: list[Path], *add_flags: str) -> Iterator[int]:
+    """``wb-manager init/add [FLAGS]`` a collection ``coll`` and serve it; yields the port.
+
+    ``add_flags=("--unpack-wacz",)`` adds WACZ packages (their WARCs and index) instead.
+    """
+    run = dict(cwd=root, env=tool_env(), capture_output=True, text=True, timeout=120)
     init = subprocess.run([str(bin_dir / "wb-manager"), "init", "coll"], **run)
     assert init.returncode == 0, init.stderr
-    add = subprocess.run([str(bin_dir / "wb-manager"), "add", "coll", *map(str, warcs)], **run)
+    add = subprocess.run([str(bin_dir / "wb-manager"), "add", *add_flags, "coll", *map(str, archives)], **run)
     assert add.returncode == 0, add.stderr
     port = free_port()
-    log = open(root / "wayback.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [str(bin_dir / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
-        cwd=root,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _, _ = get(port, "/coll/")
-                if status < 500:
-                    break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError("wayback did not start: " + (root / "wayback.log").read_text())
-            time.sleep(0.2)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+    with open(root / "wayback.log", "wb") as log:
+        try:
+            proc = start_wayback(bin_dir, root, port, log=log)
+        except SetupError as exc:
+            raise AssertionError(f"{exc}: " + (root / "wayback.log").read_text()) from None
+        try:
+            yield port
+        finally:
+            stop(proc)
 
 
 def get(port: int, path: str) -> tuple[int, dict[str, str], bytes]:

@@ -1,0 +1,157 @@
+"""``newsarchive export --format wacz`` on a real two-crawl archive of the local news site:
+one page per stored version, a package the ``wacz`` validator accepts, and pywb replaying
+every page (and every revisit) from the WACZ alone."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.db.models import Article, ArticleVersion, Capture, Outlet
+from newsarchive.warc.writer import warc_date
+from tests.test_archivist_verify import archive  # noqa: F401 - fixture: edition 1, then edition 2
+from tests.warc_support.pywb_env import ensure_pywb_venv, ensure_wacz_venv, get, wayback
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def export_wacz(crawl, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    db = ["--db", crawl.db_url] if crawl.db_url else []
+    return subprocess.run([sys.executable, "-m", "newsarchive", "export", "--format", "wacz", "--out", str(out),
+                           "--data-dir", str(crawl.data_dir), *db, *args],
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+def pages_of(wacz: zipfile.ZipFile) -> tuple[dict, list[dict]]:
+    header, *pages = [json.loads(line) for line in wacz.read("pages/pages.jsonl").decode().splitlines()]
+    return header, pages
+
+
+def records_of(wacz: zipfile.ZipFile) -> list[tuple[str, dict[str, str], bytes]]:
+    """(WARC-Type, headers, HTTP body) of every record in the package's WARC files."""
+    out = []
+    for name in wacz.namelist():
+        if name.startswith("archive/"):
+            for record in ArchiveIterator(io.BytesIO(wacz.read(name)), check_digests=True):
+                body = record.content_stream().read() if record.rec_type == "response" else b""
+                assert not record.digest_checker.problems, record.digest_checker.problems
+                out.append((record.rec_type, dict(record.rec_headers.headers), body))
+    return out
+
+
+def stored_versions(crawl, outlet: str | None = None) -> set[tuple[str, str, str]]:
+    """(capture URL, WARC-Date of the first capture, title) of every stored version."""
+    with crawl.sessions()() as session:
+        query = (select(ArticleVersion, Capture).join(Capture, ArticleVersion.first_capture_id == Capture.id)
+                 .join(Article, ArticleVersion.article_id == Article.id)
+                 .join(Outlet, Article.outlet_id == Outlet.id))
+        if outlet:
+            query = query.where(Outlet.name == outlet)
+        return {(c.url, warc_date(c.fetched_at), f"{v.title} (version {v.seq})")
+                for v, c in session.execute(query)}
+
+
+def test_pages_are_the_stored_versions_and_the_package_is_whole(archive, tmp_path):
+    out = tmp_path / "all.wacz"
+    result = export_wacz(archive, out)
+    assert result.returncode == 0, result.stderr
+    with archive.sessions()() as session:
+        n_versions = session.scalar(select(func.count()).select_from(ArticleVersion))
+        assert session.scalar(select(func.max(ArticleVersion.seq))) >= 2  # edition 2 made new versions
+    with zipfile.ZipFile(out) as wacz:
+        names = set(wacz.namelist())
+        assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl",
+                "indexes/index.cdx.gz"} <= names
+        header, pages = pages_of(wacz)
+        assert header["format"] == "json-pages-1.0" and header["id"] == "pages"
+        # (c) exactly one page per stored version: url, ts as WARC-Date, headline + version number
+        assert len(pages) == n_versions
+        assert {(p["url"], p["ts"], p["title"]) for p in pages} == stored_versions(archive)
+        assert len({p["id"] for p in pages}) == len(pages)
+        assert any(p["title"].endswith("(version 2)") for p in pages)
+        # each page's ts is the WARC-Date of a response record of that URL in the package
+        records = records_of(wacz)
+        dated = {(h["WARC-Target-URI"], h["WARC-Date"]) for kind, h, _ in records if kind == "response"}
+        assert all((p["url"], p["ts"]) in dated for p in pages)
+        # every revisit's original travels with it
+        ids = {h["WARC-Record-ID"] for _, h, _ in records}
+        revisits = [h for kind, h, _ in records if kind == "revisit"]
+        assert revisits and all(h["WARC-Refers-To"] in ids for h in revisits)
+        # the index: CDXJ, sorted, every line naming a WARC of archive/
+        lines = gzip.decompress(wacz.read("indexes/index.cdx.gz")).decode().splitlines()
+        assert lines == sorted(lines) and len(lines) >= len(pages) + len(revisits)
+        warcs = {n.removeprefix("archive/") for n in names if n.startswith("archive/")}
+        assert {json.loads(line.split(" ", 2)[2])["filename"] for line in lines} <= warcs
+        # datapackage: every file with its sha256 and size; stored (not deflated) WARCs and index
+        package = json.loads(wacz.read("datapackage.json"))
+        assert package["profile"] == "data-package" and package["wacz_version"] == "1.1.1"
+        assert package["created"] and package["software"].startswith("newsarchive")
+        listed = {r["path"]: r for r in package["resources"]}
+        assert set(listed) == names - {"datapackage.json", "datapackage-digest.json"}
+        for name, resource in listed.items():
+            data = wacz.read(name)
+            assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest() and resource["bytes"] == len(data)
+            if not name.endswith(".jsonl"):
+                assert wacz.getinfo(name).compress_type == zipfile.ZIP_STORED
+        digest = json.loads(wacz.read("datapackage-digest.json"))
+        assert digest == {"path": "datapackage.json",
+                          "hash": "sha256:" + hashlib.sha256(wacz.read("datapackage.json")).hexdigest()}
+    # one outlet: only its versions
+    ledger = tmp_path / "ledger.wacz"
+    result = export_wacz(archive, ledger, "--outlet", "ledger")
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(ledger) as wacz:
+        _, pages = pages_of(wacz)
+    assert {(p["url"], p["ts"], p["title"]) for p in pages} == stored_versions(archive, "ledger")
+    assert pages and all(p["outlet"] == "ledger" for p in pages)
+    bad = export_wacz(archive, tmp_path / "x.zip")
+    assert bad.returncode == 2 and ".wacz" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def _ts14(warc_date_text: str) -> str:
+    return "".join(ch for ch in warc_date_text if ch.isdigit())[:14]
+
+
+@pytest.mark.slow
+def test_the_wacz_validates_and_pywb_replays_every_page_from_it(archive, tmp_path):
+    if archive.db_url.startswith("postgresql"):
+        pytest.skip("the package does not depend on the database: validated once, on SQLite")
+    out = tmp_path / "archive.wacz"
+    result = export_wacz(archive, out)
+    assert result.returncode == 0, result.stderr
+    # (a) py-wacz's validator, from its own environment
+    validate = subprocess.run([str(ensure_wacz_venv() / "wacz"), "validate", "-f", str(out)],
+                              capture_output=True, text=True, timeout=300)
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    assert "Validation succeeded" in validate.stdout
+    with zipfile.ZipFile(out) as wacz:
+        _, pages = pages_of(wacz)
+        records = records_of(wacz)
+    bodies = {h["WARC-Record-ID"]: body for kind, h, body in records if kind == "response"}
+    by_date = {(h["WARC-Target-URI"], h["WARC-Date"]): body for kind, h, body in records if kind == "response"}
+    revisits = [h for kind, h, _ in records if kind == "revisit"]
+    assert revisits
+    # (b) pywb loads the WACZ itself (wb-manager add --unpack-wacz: its WARCs and index.cdx.gz)
+    root = tmp_path / "pywb"
+    root.mkdir()
+    with wayback(ensure_pywb_venv(), root, [out], "--unpack-wacz") as port:
+        for page in pages:
+            status, headers, body = get(port, f"/coll/{_ts14(page['ts'])}id_/{page['url']}")
+            assert status == 200, page
+            assert body == by_date[(page["url"], page["ts"])], page
+        for revisit in revisits:  # a revisit replays its original's body
+            status, headers, body = get(port, f"/coll/{_ts14(revisit['WARC-Date'])}id_/{revisit['WARC-Target-URI']}")
+            assert status == 200, revisit
+            assert body == bodies[revisit["WARC-Refers-To"]], revisit
