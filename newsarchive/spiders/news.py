@@ -110,6 +110,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         self.ok_responses: Counter[str] = Counter()  # responses below 400 per outlet
         self.outlets: list[Outlet] = []
         self.seen: set[str] = set()  # canonical URLs already scheduled in this crawl
+        # Known articles only the re-check may fetch (-a recrawl=...): see recheck_requests.
+        self.reserved: set[str] = set()
         self.scheduled: Counter[str] = Counter()  # requests per outlet, for max_pages
         # Article requests the max_pages budget turned away, kept (at most max_pages per
         # outlet) to take the place of an article that answers 404/410: a feed full of dead
@@ -207,6 +209,14 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             known = self._due_articles(source)
         else:
             known = source.known_articles([o.name for o in self.outlets])
+        known = list(known)  # the rows are in memory already; the keys are needed up front
+        # Reserve every known article for its re-check before the first request leaves:
+        # Scrapy takes these requests lazily, and a sitemap that robots.txt schedules
+        # meanwhile would otherwise fetch a known story unconditionally (no 304, full
+        # extraction), or in due mode one that is not due at all.
+        self.reserved = {key for _, _, *keys in known for key in keys}
+        if mode == "due" and hasattr(source, "known_keys"):
+            self.reserved |= source.known_keys([o.name for o in self.outlets])
         for name, url, *keys in known:
             outlet = self.by_name.get(name)
             if outlet is None:
@@ -243,7 +253,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         prefix = f"newsarchive/outlet/{outlet.name}"
         url = url_of_record(url)  # fetch a working URL without tracking parameters or fragment
         key = canonical_url(url, prefer_host=outlet.prefer_host)
-        if key in self.seen:
+        if key in self.seen or (role == "article" and source != "recrawl" and key in self.reserved):
             if role == "article":
                 self._found_again(outlet, key, source, meta)
             return None
