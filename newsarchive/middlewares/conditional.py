@@ -7,8 +7,10 @@ on the reactor). The meta key is replaced by what that capture is (its WARC reco
 payload digest and version), so that
 
 - a ``304 Not Modified`` is archived as a ``revisit`` record with profile
-  ``server-not-modified`` pointing at the record it confirms (WarcCaptureMiddleware) and
-  stored as a check of that version, without a new version (the spider and pipeline);
+  ``server-not-modified`` pointing at the record it confirms (WarcCaptureMiddleware),
+  whose block repeats that record's status line and headers as updated by the 304's (read
+  here, in the same thread, so replay serves the confirmed body), and stored as a check of
+  that version, without a new version (the spider and pipeline);
 - a ``200`` whose payload digest equals that capture's skips extraction (the spider) and
   is archived as an ``identical-payload-digest`` revisit;
 - a server that ignores the headers answers ``200`` with the page, handled as any fetch.
@@ -25,6 +27,7 @@ Settings: ``NEWSARCHIVE_CONDITIONAL_ENABLED`` (True). Stats: ``newsarchive/condi
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -37,13 +40,29 @@ from twisted.internet.threads import deferToThread
 
 from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
+from newsarchive.warc import warc_dir_from
+from newsarchive.warc.reader import read_record
 
 META_KEY = "newsarchive_conditional"
 
 
-def reference_capture(sessions: Any, url: str) -> dict[str, Any] | None:
+def _original_head(warc_dir: str | None, filename: str | None, offset: int | None) -> dict[str, Any] | None:
+    """Status line and HTTP headers of the archived response a 304 confirms (None: unreadable)."""
+    if not warc_dir or not filename or offset is None:
+        return None
+    try:
+        record = read_record(os.path.join(warc_dir, filename), offset)
+    except (OSError, ValueError):
+        return None
+    if not record.http_status_line:
+        return None
+    return {"status_line": record.http_status_line, "headers": record.http_headers}
+
+
+def reference_capture(sessions: Any, url: str, warc_dir: str | None = None) -> dict[str, Any] | None:
     """What a re-check of ``url`` is compared with: its last capture (200) and the full
-    response record holding those bytes (the capture itself, or the original it revisited)."""
+    response record holding those bytes (the capture itself, or the original it revisited),
+    with that record's status line and headers (a 304's revisit record repeats them)."""
     with sessions() as session:
         last = store.last_capture(session, url)
         if last is None:
@@ -56,7 +75,8 @@ def reference_capture(sessions: Any, url: str) -> dict[str, Any] | None:
         return {"capture_id": last.id, "version_id": last.version_id, "url": url,
                 "etag": last.etag, "last_modified": last.last_modified,
                 "payload_digest": last.payload_digest, "record_id": original.warc_record_id,
-                "target_uri": original.url, "date": original.fetched_at.isoformat()}
+                "target_uri": original.url, "date": original.fetched_at.isoformat(),
+                "head": _original_head(warc_dir, original.warc_filename, original.warc_offset)}
 
 
 class ConditionalRequestMiddleware:
@@ -65,6 +85,7 @@ class ConditionalRequestMiddleware:
             raise NotConfigured
         self.stats = crawler.stats
         self.sessions = session_factory(db_url_from(crawler.settings))
+        self.warc_dir = warc_dir_from(crawler.settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
@@ -73,7 +94,8 @@ class ConditionalRequestMiddleware:
     async def process_request(self, request: Request, spider: Any = None) -> None:
         if request.meta.get(META_KEY) is not True:
             return None
-        reference = await maybe_deferred_to_future(deferToThread(reference_capture, self.sessions, request.url))
+        reference = await maybe_deferred_to_future(deferToThread(reference_capture, self.sessions, request.url,
+                                                                  self.warc_dir))
         request.meta[META_KEY] = reference
         if reference is None:
             self.stats.inc_value("newsarchive/conditional/no_reference")

@@ -40,7 +40,7 @@ from newsarchive import clock
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import RepairAction, repair_directory
-from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original
+from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original, freshened_head
 from newsarchive.warc.writer import (
     HeaderList,
     RevisitTarget,
@@ -170,6 +170,11 @@ class WarcCaptureMiddleware:
             original = as_original(self.revisit_lookup.lookup(url, digest))
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
+        response_headers = _header_list(response.headers)
+        head = (request.meta.get("newsarchive_conditional") or {}).get("head") if confirmed else None
+        if head:  # a 304: the confirmed response's status and headers, freshened by the 304's
+            status_line = head["status_line"]
+            response_headers = freshened_head(head["headers"], response_headers)
         try:
             response_ptr, _ = writer.write_exchange(
                 url=url,
@@ -178,7 +183,7 @@ class WarcCaptureMiddleware:
                 request_headers=self._archived_request_headers(request),
                 request_body=request.body or b"",
                 status_line=status_line,
-                response_headers=_header_list(response.headers),
+                response_headers=response_headers,
                 body=body,
                 ip_address=str(response.ip_address) if response.ip_address else None,
                 revisit_of=(confirmed if confirmed is not None

@@ -77,3 +77,23 @@ def as_original(found: Original | tuple | None) -> Original | None:
     if isinstance(date, datetime):
         date = warc_date(date)
     return Original(record_id, date, target)
+
+
+#: Headers a 304 must not change in the stored response: they frame the stored payload
+#: (RFC 9111 §3.2) or the connection it came on.
+_FRAMING = {b"content-length", b"content-encoding", b"content-range", b"transfer-encoding",
+            b"connection", b"keep-alive"}
+
+
+def freshened_head(stored: list[tuple[str, str]], not_modified: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The stored response's headers updated by a 304's (RFC 9111 §4.3.4), as bytes pairs.
+
+    A ``server-not-modified`` revisit record carries these after the stored status line:
+    replay tools (pywb) then serve the confirmed payload as the 200 it is, where the 304's
+    own status line would replay as an empty 304. The revisit profile says the server
+    answered 304; the capture row keeps that status.
+    """
+    fresh = [(k, v) for k, v in not_modified if k.lower() not in _FRAMING]
+    replaced = {k.lower() for k, _ in fresh}
+    kept = [(k.encode("utf-8"), v.encode("utf-8")) for k, v in stored if k.lower().encode("utf-8") not in replaced]
+    return kept + fresh
