@@ -550,6 +550,52 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return exitcodes.OK if result.ok else exitcodes.VERIFY_FAILED
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    import os
+    import socket
+
+    from sqlalchemy import select
+
+    from newsarchive.archivist import replay
+    from newsarchive.archivist.selection import Selection, SelectionError
+    from newsarchive.db.models import Capture
+    from newsarchive.warc import closed_warcs, warc_dir_from
+
+    settings = project_settings(args)
+    directory = warc_dir_from(settings)
+    warcs = closed_warcs(directory)
+    if args.outlet:  # the files holding its captures (a revisit's original is the same URL's)
+        with open_session(args) as session:
+            try:
+                selection = Selection(outlet=args.outlet).resolve(session)
+            except SelectionError as exc:
+                raise CommandError(str(exc)) from None
+            names = set(session.scalars(select(Capture.warc_filename).distinct()
+                                        .where(Capture.outlet_id == selection.outlet_id)))
+        warcs = [w for w in warcs if os.path.basename(w) in names]
+    if not warcs:
+        raise CommandError(f"no closed WARC files in {directory}"
+                           + (f" with captures of {args.outlet!r}" if args.outlet else ""))
+    port = args.port or replay.free_port()
+    with socket.socket() as probe:  # say so now, not after pywb's start-up
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise CommandError(f"cannot listen on 127.0.0.1:{port}: {exc.strerror}") from None
+    try:
+        bin_dir = replay.ensure_pywb(args.venv or settings.get("NEWSARCHIVE_PYWB_VENV") or None,
+                                     report=lambda line: print(f"newsarchive replay: {line}", file=sys.stderr,
+                                                               flush=True))
+        root = Path(settings.get("NEWSARCHIVE_DATA_DIR") or "data", "replay")
+        lines = replay.build_collection(root, warcs)
+        print(f"newsarchive replay: collection {replay.COLLECTION!r}: {len(warcs)} WARC file(s), {lines} "
+              f"index lines (symlinks in {root})", file=sys.stderr, flush=True)
+        return replay.serve(bin_dir, root, port,
+                            announce=lambda line: print(line, file=sys.stderr, flush=True))
+    except replay.SetupError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
@@ -679,6 +725,12 @@ def build_parser() -> argparse.ArgumentParser:
                "revisits against the WARC files (exit status 1 on any problem)")
     sub.add_argument("--since", type=parse_when, metavar="T", help="only files holding captures at or after T")
     sub.add_argument("--outlet", help="only this outlet's files, rows and versions")
+    sub = verb("replay", cmd_replay, "serve the archive's WARC files through pywb on 127.0.0.1 (pywb lives in "
+                                     "its own virtualenv, made on first use); Ctrl-C or SIGTERM stops")
+    sub.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    sub.add_argument("--outlet", help="only the WARC files holding this outlet's captures")
+    sub.add_argument("--venv", help="pywb's virtualenv (default: NEWSARCHIVE_PYWB_VENV or "
+                                    "~/.cache/newsarchive/venv-pywb)")
     sub = verb("serve", cmd_serve, "serve a read-only web view of the archive (needs the [web] extra)")
     sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     sub.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")

@@ -34,6 +34,9 @@ NEWSARCHIVE_RECHECK_SOURCE = "newsarchive.recheck.DatabaseRecheckSource"
 # `newsarchive serve` links each version to its capture here (a pywb collection URL such as
 # http://127.0.0.1:8080/news); empty means a download of the raw WARC record.
 NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL", "")
+# `newsarchive replay` keeps pywb in this virtualenv of its own (made on first use); empty means
+# ~/.cache/newsarchive/venv-pywb.
+NEWSARCHIVE_PYWB_VENV = os.environ.get("NEWSARCHIVE_PYWB_VENV", "")
 
 # --- politeness -----------------------------------------------------------------------
 USER_AGENT = f"newsarchive/{__version__} (+{NEWSARCHIVE_CONTACT_URL})"

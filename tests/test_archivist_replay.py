@@ -1,0 +1,97 @@
+"""``newsarchive replay`` in a subprocess on a real two-crawl archive: it starts pywb (from
+its own virtualenv), serves archived captures (a revisit with its original's body) and
+stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
+
+from newsarchive.db.models import ArticleVersion, Capture
+from tests.test_archivist_verify import archive  # noqa: F401 - fixture: edition 1, then edition 2
+from tests.warc_support.pywb_env import VENV, ensure_pywb_venv, get
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def replay_cmd(crawl, *args: str) -> list[str]:
+    db = ["--db", crawl.db_url] if crawl.db_url else []
+    return [sys.executable, "-m", "newsarchive", "replay", "--data-dir", str(crawl.data_dir), *db, *args]
+
+
+def bodies(warc_dir: Path) -> dict[str, bytes]:
+    """record id -> HTTP body of every response record (warcio, digests checked)."""
+    out = {}
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        with open(path, "rb") as fh:
+            for record in ArchiveIterator(fh, check_digests="raise"):
+                if record.rec_type == "response":
+                    out[record.rec_headers.get_header("WARC-Record-ID")] = record.content_stream().read()
+    return out
+
+
+def test_replay_serves_captures_and_stops_on_sigterm(archive):
+    if archive.db_url.startswith("postgresql"):
+        pytest.skip("replay reads the WARC files; the database is only asked for --outlet (SQLite run)")
+    ensure_pywb_venv()  # skips with pip's error when pywb cannot be installed
+    env = dict(os.environ, PYTHONPATH=str(REPO), NEWSARCHIVE_PYWB_VENV=str(VENV))
+    unknown = subprocess.run(replay_cmd(archive, "--outlet", "nope"), env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1, unknown.stderr
+
+    with archive.sessions()() as session:
+        version = session.scalars(select(ArticleVersion).where(ArticleVersion.seq == 2)).first()
+        first = session.get(Capture, version.first_capture_id)
+        revisit = session.scalars(select(Capture).where(Capture.warc_revisit.is_(True),
+                                                        Capture.payload_digest.is_not(None))).first()
+        assert revisit is not None
+        original = session.scalars(select(Capture).where(Capture.url == revisit.url,
+                                                         Capture.warc_revisit.is_(False),
+                                                         Capture.payload_digest == revisit.payload_digest)).first()
+    warc_bodies = bodies(archive.data_dir / "warc")
+
+    proc = subprocess.Popen(replay_cmd(archive, "--port", "0"), env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    try:
+        port = None
+        deadline = time.monotonic() + 600  # the first run may build pywb's venv
+        while port is None:
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                pytest.fail("replay did not announce its address: " + "".join(seen))
+            seen.append(line)
+            found = re.search(r"http://127\.0\.0\.1:(\d+)/news/", line)
+            port = int(found.group(1)) if found else None
+            assert proc.poll() is None or port, "".join(seen)
+        stamp = first.fetched_at.strftime("%Y%m%d%H%M%S")
+        status, headers, body = get(port, f"/news/{stamp}id_/{first.url}")
+        assert status == 200 and body == warc_bodies[first.warc_record_id] and b"<p" in body
+        stamp = revisit.fetched_at.strftime("%Y%m%d%H%M%S")
+        status, headers, body = get(port, f"/news/{stamp}id_/{revisit.url}")
+        assert status == 200 and body == warc_bodies[original.warc_record_id] and body
+        assert headers["memento-datetime"].startswith(revisit.fetched_at.strftime("%a, %d %b %Y %H:%M:%S"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        status = proc.wait(timeout=60)
+    time.sleep(0.5)
+    rest = "".join(seen) + "".join(lines.get() for _ in range(lines.qsize()))
+    assert status == 0, rest
+    assert "Traceback" not in rest
+    with socket.socket() as sock:  # pywb stopped with it: nothing listens on the port any more
+        assert sock.connect_ex(("127.0.0.1", port)) != 0
