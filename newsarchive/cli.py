@@ -142,16 +142,20 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _version_meta(version: Any) -> dict[str, Any]:
+def _version_meta(version: Any, replay_url: str = "") -> dict[str, Any]:
+    from newsarchive.archivist.replay import replay_link
     from newsarchive.db.queries import warc_pointer
 
     capture = version.first_capture
-    return {
+    meta = {
         "version": version.seq,
         "captured_at": version.captured_at.isoformat(),
         "warc_lost": bool(capture is not None and capture.warc_lost),
         "warc": warc_pointer(capture),
     }
+    if replay_url:  # the capture this version came from, on the replay server (newsarchive replay)
+        meta["replay"] = replay_link(replay_url, capture)
+    return meta
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -188,18 +192,24 @@ def cmd_diff(args: argparse.Namespace) -> int:
         record = changes.compare_versions(store.version_content(old), store.version_content(new))
         if stored is not None:
             record.kinds = list(stored.kinds)
-        meta = {"url": article.record_url, "from": _version_meta(old), "to": _version_meta(new)}
+        replay_url = args.replay_url or project_settings(args).get("NEWSARCHIVE_REPLAY_URL") or ""
+        meta = {"url": article.record_url, "from": _version_meta(old, replay_url),
+                "to": _version_meta(new, replay_url)}
+        links = {f"version {v.seq} as archived": meta[k]["replay"] for k, v in (("from", old), ("to", new))
+                 if meta[k].get("replay")}
         if args.format == "json":
             json.dump({**meta, "change": record.to_dict()}, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         elif args.format == "html":
             sys.stdout.write(diffrender.render_html(store.version_content(old), store.version_content(new),
                                                     record, title=new.title or article.record_url,
-                                                    meta=meta))
+                                                    meta=meta, links=links))
         else:
             color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
             print(f"{article.record_url}: version {from_seq} ({_when(old.captured_at)}) "
                   f"-> version {to_seq} ({_when(new.captured_at)})")
+            for label, link in links.items():
+                print(f"  {label}: {link}")
             print(diffrender.render_text(store.version_content(old), store.version_content(new),
                                          record, color=color))
     return 0
@@ -668,6 +678,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--to", type=int, metavar="M", help="newer version (default: the latest)")
     sub.add_argument("--format", choices=("text", "html", "json"), default="text")
     sub.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    sub.add_argument("--replay-url", help="link each version to its capture in this replay collection, e.g. "
+                                          "http://127.0.0.1:8080/news (default: NEWSARCHIVE_REPLAY_URL)")
     sub = verb("changes", cmd_changes,
                "every version with its change record, and removals/redirects, as JSON lines")
     sub.add_argument("--since", type=parse_when, metavar="T", help="only events at or after T (ISO date/datetime, UTC)")

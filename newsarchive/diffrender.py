@@ -149,9 +149,14 @@ p.removed-paragraph{border-left:3px solid #e99;padding-left:.5em}
 
 
 def render_html(
-    old: VersionContent, new: VersionContent, change: ChangeRecord, *, title: str, meta: dict
+    old: VersionContent, new: VersionContent, change: ChangeRecord, *, title: str, meta: dict,
+    links: dict[str, str] | None = None,
 ) -> str:
-    """A standalone page: no scripts, no external assets, every text escaped."""
+    """A standalone page: no scripts, no external assets, every text escaped.
+
+    ``links`` (label -> http(s) URL, e.g. each version's capture on a replay server) become
+    a line of links under the metadata table.
+    """
     e = html.escape
     parts = [
         "<!DOCTYPE html>",
@@ -164,6 +169,11 @@ def render_html(
         for key, value in meta.items():
             parts.append(f"<tr><th>{e(str(key))}</th><td>{_meta_value(value)}</td></tr>")
         parts.append("</table>")
+    shown = [(label, url) for label, url in (links or {}).items()
+             if url.lower().startswith(("http://", "https://"))]
+    if shown:
+        parts.append('<p class="replay">' + " · ".join(
+            f'<a href="{e(url, quote=True)}">{e(label)}</a>' for label, url in shown) + "</p>")
     parts.append('<ul class="kinds">')
     parts.extend(f"<li>{e(kind)}</li>" for kind in change.kinds)
     if not change.kinds:

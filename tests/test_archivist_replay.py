@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
-from newsarchive.db.models import ArticleVersion, Capture
+from newsarchive.db.models import Article, ArticleVersion, Capture
 from tests.test_archivist_verify import archive  # noqa: F401 - fixture: edition 1, then edition 2
 from tests.warc_support.pywb_env import VENV, ensure_pywb_venv, get
 
@@ -55,6 +55,7 @@ def test_replay_serves_captures_and_stops_on_sigterm(archive):
     with archive.sessions()() as session:
         version = session.scalars(select(ArticleVersion).where(ArticleVersion.seq == 2)).first()
         first = session.get(Capture, version.first_capture_id)
+        article_url = session.get(Article, version.article_id).record_url
         revisit = session.scalars(select(Capture).where(Capture.warc_revisit.is_(True),
                                                         Capture.payload_digest.is_not(None))).first()
         assert revisit is not None
@@ -86,6 +87,7 @@ def test_replay_serves_captures_and_stops_on_sigterm(archive):
         status, headers, body = get(port, f"/news/{stamp}id_/{revisit.url}")
         assert status == 200 and body == warc_bodies[original.warc_record_id] and body
         assert headers["memento-datetime"].startswith(revisit.fetched_at.strftime("%a, %d %b %Y %H:%M:%S"))
+        check_diff_links(archive, env, f"http://127.0.0.1:{port}/news", article_url, first, warc_bodies)
     finally:
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=60)
@@ -95,3 +97,31 @@ def test_replay_serves_captures_and_stops_on_sigterm(archive):
     assert "Traceback" not in rest
     with socket.socket() as sock:  # pywb stopped with it: nothing listens on the port any more
         assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def diff(crawl, env: dict[str, str], *args: str) -> str:
+    db = ["--db", crawl.db_url] if crawl.db_url else []
+    result = subprocess.run([sys.executable, "-m", "newsarchive", "diff", "--data-dir", str(crawl.data_dir), *db,
+                             *args], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def check_diff_links(crawl, env, base: str, article_url: str, capture, warc_bodies) -> None:
+    """``diff`` (text and HTML) links each version to its capture, and the link replays it."""
+    env = {k: v for k, v in env.items() if k != "NEWSARCHIVE_REPLAY_URL"}
+    assert "as archived" not in diff(crawl, env, article_url)  # no replay server configured
+    text = diff(crawl, env, article_url, "--replay-url", base)
+    links = dict(re.findall(r"^  version (\d+) as archived: (\S+)$", text, re.M))
+    assert set(links) == {"1", "2"}
+    stamp = capture.fetched_at.strftime("%Y%m%d%H%M%S")
+    assert links["2"] == f"{base}/{stamp}/{capture.url}"
+    port = int(base.split(":")[2].split("/")[0])
+    path = links["2"].removeprefix(f"http://127.0.0.1:{port}")
+    status, _, _ = get(port, path)  # the framed page a reader opens
+    assert status == 200
+    status, _, body = get(port, path.replace(f"/{stamp}/", f"/{stamp}id_/", 1))
+    assert status == 200 and body == warc_bodies[capture.warc_record_id]
+    html = diff(crawl, dict(env, NEWSARCHIVE_REPLAY_URL=base), article_url, "--format", "html")
+    assert f'<a href="{links["1"]}">version 1 as archived</a>' in html
+    assert f'<a href="{links["2"]}">version 2 as archived</a>' in html

@@ -122,6 +122,23 @@ def build_collection(root: str | os.PathLike[str], warcs: Iterable[str], name: s
     return count
 
 
+def replay_link(base: str, capture: object) -> str | None:
+    """A capture's address on the replay server at ``base`` (``.../news``), or None.
+
+    None when no server is configured, the capture has no readable record, or its URL is not
+    http(s); credentials in a fetched URL never reach the link (the record's URI has none).
+    """
+    from newsarchive.archivist.export_wacz import page_url
+
+    if not base or capture is None or not getattr(capture, "warc_record_id", None) \
+            or getattr(capture, "warc_lost", False):
+        return None
+    url = page_url(capture.url)  # type: ignore[attr-defined]
+    if not url.lower().startswith(("http://", "https://")):
+        return None
+    return f"{base.rstrip('/')}/{capture.fetched_at.strftime('%Y%m%d%H%M%S')}/{url}"  # type: ignore[attr-defined]
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
