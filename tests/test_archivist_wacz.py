@@ -116,6 +116,17 @@ def test_pages_are_the_stored_versions_and_the_package_is_whole(archive, tmp_pat
         _, pages = pages_of(wacz)
     assert {(p["url"], p["ts"], p["title"]) for p in pages} == stored_versions(archive, "ledger")
     assert pages and all(p["outlet"] == "ledger" for p in pages)
+    # one article (any URL variant): its versions only
+    url = next(p["article"] for p in pages if p["version"] == 2)
+    story = tmp_path / "story.wacz"
+    result = export_wacz(archive, story, "--url", url)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(story) as wacz:
+        _, pages = pages_of(wacz)
+    assert [p["version"] for p in pages] == [1, 2] and {p["article"] for p in pages} == {url}
+    empty = export_wacz(archive, tmp_path / "none.wacz", "--until", "2000-01-01")
+    assert empty.returncode == 2 and "nothing to package" in empty.stderr
+    assert not (tmp_path / "none.wacz").exists() and not list(tmp_path.glob(".wacz-*"))
     bad = export_wacz(archive, tmp_path / "x.zip")
     assert bad.returncode == 2 and ".wacz" in bad.stderr and bad.stderr.count("\n") == 1
 

@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsarchive import __version__
-from newsarchive.archivist.export_warc import _describe, export_warc
+from newsarchive.archivist.export_warc import ExportError, _describe, export_warc
 from newsarchive.archivist.selection import Selection
 from newsarchive.db.models import Article, ArticleVersion, Capture, Outlet
 from newsarchive.warc.index import index_path_for
@@ -125,6 +125,8 @@ def export_wacz(session: Session, directory: str | os.PathLike[str], selection: 
     try:
         warc = export_warc(session, directory, selection, os.path.join(work, "data.warc.gz"),
                            index=True, progress=progress)
+        if not warc.files:
+            raise ExportError("the selection holds no archived capture: nothing to package")
         result.records, result.captures, result.originals = warc.records, warc.captures, warc.originals
         result.warcs = [os.path.basename(p) for p in warc.files]
         index = os.path.join(work, "index.cdx.gz")
