@@ -15,6 +15,10 @@ class StaticOutlet:
                       for n in range(count)}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.lock = threading.Lock()
+        #: Set to a number: article pages past that many (counted from then) wait for ``gate``.
+        self.hold_after: int | None = None
+        self.gate = threading.Event()
+        self.served = 0
 
     def edit(self, slug: str, paragraph: str) -> None:
         self.texts[slug] = [*self.texts[slug], paragraph]
@@ -42,6 +46,12 @@ class StaticOutlet:
                     outlet.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
                 if self.path == "/robots.txt":
                     return self._send(200, b"User-agent: *\nAllow: /\n", {})
+                if self.path.startswith("/daily/news/") and outlet.hold_after is not None:
+                    with outlet.lock:
+                        outlet.served += 1
+                        held = outlet.served > outlet.hold_after
+                    if held:
+                        outlet.gate.wait(120)
                 body = outlet.page(self.path)
                 if body is None:
                     return self._send(404, b"not found", {})

@@ -1,7 +1,8 @@
 """``newsarchive recrawl`` and ``newsarchive status``: the cron entry and its dashboard.
 
 ``recrawl`` takes a lock in the data directory (a second run exits at once with
-:data:`newsarchive.exitcodes.LOCKED`, sending nothing), runs ``scrapy crawl news -a
+:data:`newsarchive.exitcodes.LOCKED`, sending nothing; the kernel drops it when the run
+dies, even by kill -9, so a stale lock file never blocks the next run), runs ``scrapy crawl news -a
 recrawl=due`` in a child process with Scrapy's log going to ``<data dir>/logs/`` (created
 if missing), prints one summary line per outlet and exits with the crawl's own status
 (0, 1 outlet failed, 2 usage, 69 database unavailable), so a cron mail is short and useful.
@@ -55,7 +56,7 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
     lock.flush()
     if args.dry_run:
         return _dry_run(args)
-    return _run(args, data_dir)
+    return _run(args, data_dir, lock.fileno())
 
 
 def _dry_run(args: argparse.Namespace) -> int:
@@ -90,7 +91,21 @@ def _span(value: timedelta) -> str:
     return f"{minutes // 1440}d{minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
-def _run(args: argparse.Namespace, data_dir: Path) -> int:
+def _die_with_parent(parent: int) -> Any:
+    """For the crawl child: be killed when ``newsarchive recrawl`` dies (kill -9 included),
+    so no orphan crawl goes on after the run that cron or an operator stopped."""
+    def preexec() -> None:
+        if sys.platform.startswith("linux"):
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+    return preexec
+
+
+def _run(args: argparse.Namespace, data_dir: Path, lock_fd: int) -> int:
     from newsarchive.cli import project_settings
 
     settings = project_settings(args)
@@ -115,7 +130,10 @@ def _run(args: argparse.Namespace, data_dir: Path) -> int:
     reports = data_dir / "reports"
     before = set(reports.glob("crawl-*.json")) if reports.exists() else set()
     started = time.monotonic()
-    result = subprocess.run(command, env=env, stderr=subprocess.PIPE, text=True)
+    # The child holds the lock too (an inherited flock is the same lock): it is released
+    # only when both are gone, whichever way they end.
+    result = subprocess.run(command, env=env, stderr=subprocess.PIPE, text=True, pass_fds=(lock_fd,),
+                            preexec_fn=_die_with_parent(os.getpid()))  # noqa: PLW1509 (no threads yet)
     took = time.monotonic() - started
     for line in result.stderr.splitlines():
         if line.strip() and "Traceback" not in line:
