@@ -17,5 +17,8 @@ USAGE = 2
 #: The database cannot be opened (down, wrong URL or password, unwritable file); nothing was
 #: fetched (EX_UNAVAILABLE).
 DATABASE_UNAVAILABLE = 69
+#: Distributed mode (``newsarchive enqueue``, ``newsarchive worker``): Redis does not answer;
+#: nothing was fetched or handed out (EX_UNAVAILABLE, like the database).
+QUEUE_UNAVAILABLE = 69
 #: Another ``newsarchive recrawl`` holds the lock; nothing was fetched (EX_TEMPFAIL).
 LOCKED = 75

@@ -19,6 +19,8 @@ NEWSARCHIVE_DATA_DIR = os.environ.get("NEWSARCHIVE_DATA_DIR", "data")
 NEWSARCHIVE_OUTLETS = os.environ.get("NEWSARCHIVE_OUTLETS", "outlets.toml")
 # Any SQLAlchemy URL; empty means a SQLite file in NEWSARCHIVE_DATA_DIR.
 NEWSARCHIVE_DB_URL = os.environ.get("NEWSARCHIVE_DB_URL", "")
+# Distributed mode: every Redis key of the fleet starts with this (two fleets, one Redis db).
+NEWSARCHIVE_REDIS_PREFIX = os.environ.get("NEWSARCHIVE_REDIS_PREFIX", "newsarchive")
 # WARC files; empty means <NEWSARCHIVE_DATA_DIR>/warc.
 WARC_DIR = os.environ.get("NEWSARCHIVE_WARC_DIR", "")
 WARC_PREFIX = "newsarchive"

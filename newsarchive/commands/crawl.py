@@ -3,7 +3,9 @@
 A mistake in ``outlets.toml``, an unknown or misspelt ``-a`` argument or a bad value ends
 the command with one clear line and exit status 2, before the engine starts or any
 request is sent, instead of a traceback or a silent default. After the crawl, the exit
-status is 1 when an outlet failed entirely (see :mod:`newsarchive.exitcodes`).
+status is 1 when an outlet failed entirely (see :mod:`newsarchive.exitcodes`). The
+distributed ``news-worker`` gets the same checks, plus Redis (69 when it does not answer,
+before or while the worker reads its first work).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from newsarchive.urls import mask_url
 
 class Command(ScrapyCrawlCommand):
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
-        if len(args) != 1 or args[0] != "news":
+        if len(args) != 1 or args[0] not in ("news", "news-worker"):
             super().run(args, opts)
             return
+        name = args[0]
         try:
             spargs = check_arguments(opts.spargs)
             clock.check()
@@ -37,6 +40,14 @@ class Command(ScrapyCrawlCommand):
             raise SystemExit(exitcodes.USAGE) from None
         except UsageError:
             raise
+        if name == "news-worker":
+            from newsarchive.distributed.mode import DistributedError, check_redis, distributed_settings
+
+            try:
+                check_redis(distributed_settings(self.settings)["REDIS_URL"])
+            except DistributedError as exc:
+                print(f"scrapy crawl: error: {mask_url(str(exc))}", file=sys.stderr)
+                raise SystemExit(exc.exit_code) from None
         try:  # before the engine starts: a traceback from a middleware's __init__ helps no one
             session_factory(db_url_from(self.settings))
         except (SQLAlchemyError, OSError) as exc:
@@ -44,7 +55,7 @@ class Command(ScrapyCrawlCommand):
             print(f"scrapy crawl: error: database: {mask_url(reason)}", file=sys.stderr)
             raise SystemExit(exitcodes.DATABASE_UNAVAILABLE) from None
         assert self.crawler_process
-        crawler = self._create_crawler("news")
+        crawler = self._create_crawler(name)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:
@@ -54,6 +65,12 @@ class Command(ScrapyCrawlCommand):
             print(f"scrapy crawl: error: database unavailable mid-crawl: "
                   f"{crawler.stats.get_value(outage.STAT)}", file=sys.stderr)
             self.exitcode = exitcodes.DATABASE_UNAVAILABLE
+            return
+        if crawler.stats.get_value("finish_reason") == "start_error" and name == "news-worker":
+            reason = crawler.stats.get_value("newsarchive/distributed/start_error") or "see the log"
+            print(f"scrapy crawl: error: the worker could not read its work from Redis: "
+                  f"{mask_url(str(reason))}", file=sys.stderr)
+            self.exitcode = exitcodes.QUEUE_UNAVAILABLE
             return
         spider = crawler.spider
         failed = spider.failed_outlets() if spider is not None else []

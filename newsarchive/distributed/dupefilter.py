@@ -5,7 +5,7 @@ from __future__ import annotations
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from newsarchive.distributed.mode import CYCLE_KEY, KEY_PREFIX
+from newsarchive.distributed.mode import redis_keys
 
 DEFAULT_TTL = 24 * 3600
 
@@ -13,7 +13,7 @@ DEFAULT_TTL = 24 * 3600
 class CycleDupeFilter(RFPDupeFilter):
     """No URL fetched twice in one cycle by the whole fleet; the next cycle starts empty.
 
-    The key is ``newsarchive:<spider>:dupefilter:<cycle>``; every insert renews its expiry
+    The key is ``<prefix>:<spider>:dupefilter:<cycle>``; every insert renews its expiry
     (``NEWSARCHIVE_DUPEFILTER_TTL`` seconds, default a day), so old cycles' sets vanish.
     """
 
@@ -25,10 +25,10 @@ class CycleDupeFilter(RFPDupeFilter):
     def from_spider(cls, spider):
         settings = spider.settings
         server = get_redis_from_settings(settings)
-        cycle = server.get(CYCLE_KEY)
+        keys = redis_keys(settings)
+        cycle = server.get(keys.cycle)
         cycle = cycle.decode() if isinstance(cycle, bytes) else (cycle or "none")
-        key = f"{KEY_PREFIX}:{spider.name}:dupefilter:{cycle}"
-        return cls(server, key, settings.getbool("DUPEFILTER_DEBUG"),
+        return cls(server, keys.dupefilter(spider.name, cycle), settings.getbool("DUPEFILTER_DEBUG"),
                    settings.getint("NEWSARCHIVE_DUPEFILTER_TTL", DEFAULT_TTL))
 
     def request_seen(self, request) -> bool:

@@ -3,21 +3,77 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from newsarchive import exitcodes
+from newsarchive.urls import mask_url
+
 #: The scrapy-redis release the start() bridge and the tests were written against.
 SCRAPY_REDIS_VERSION = "0.9.1"
 
-KEY_PREFIX = "newsarchive"
-CYCLE_KEY = f"{KEY_PREFIX}:cycle"  # the producer's current cycle id
-START_KEY = f"{KEY_PREFIX}:%(name)s:start_urls"  # work the producer hands out (JSON lines)
-LEASES_KEY = f"{KEY_PREFIX}:leases"  # url -> when it was handed out (epoch seconds)
+#: Every Redis key of a fleet starts with this (``NEWSARCHIVE_REDIS_PREFIX``): two fleets,
+#: or two test runs, can share one Redis database without touching each other's keys.
+DEFAULT_PREFIX = "newsarchive"
 
 
 class DistributedError(ValueError):
     """Distributed mode cannot run as configured; the message says why (exit status 2)."""
+
+    exit_code = exitcodes.USAGE
+
+
+class RedisUnavailable(DistributedError):
+    """Redis does not answer (down, wrong host or port, refused): nothing can be shared."""
+
+    exit_code = exitcodes.QUEUE_UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """The names of a fleet's keys; all under one prefix."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def cycle(self) -> str:  # the producer's current cycle id
+        return f"{self.prefix}:cycle"
+
+    @property
+    def leases(self) -> str:  # url -> when it was handed out (epoch seconds)
+        return f"{self.prefix}:leases"
+
+    @property
+    def producer_lock(self) -> str:
+        return f"{self.prefix}:producer-lock"
+
+    @property
+    def start(self) -> str:  # scrapy-redis's REDIS_START_URLS_KEY (``%(name)s``: the spider)
+        return f"{self.prefix}:%(name)s:start_urls"
+
+    @property
+    def requests(self) -> str:  # scrapy-redis's SCHEDULER_QUEUE_KEY
+        return f"{self.prefix}:%(spider)s:requests"
+
+    def work(self, outlet: str, spider: str = "news-worker") -> str:
+        """The work list ``enqueue`` fills for one outlet (JSON items)."""
+        return (self.start % {"name": spider}) + f":{outlet}"
+
+    def dupefilter(self, spider: str, cycle: str) -> str:
+        return f"{self.prefix}:{spider}:dupefilter:{cycle}"
+
+    def host(self, host: str) -> str:  # the fleet politeness limiter's next free instant
+        return f"{self.prefix}:host:{host}"
+
+
+def redis_keys(settings: Any) -> RedisKeys:
+    prefix = (settings.get("NEWSARCHIVE_REDIS_PREFIX") or DEFAULT_PREFIX) if settings else DEFAULT_PREFIX
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]+", prefix):
+        raise DistributedError(f"NEWSARCHIVE_REDIS_PREFIX={prefix!r}: use letters, digits and _ . : - only")
+    return RedisKeys(prefix)
 
 
 def redis_url_from(settings: Any) -> str:
@@ -39,10 +95,25 @@ def check_database(db_url: str) -> None:
 
 
 def redis_client(redis_url: str):
+    """A client for ``redis_url``; a malformed URL is a :class:`DistributedError`."""
     import redis
 
-    return redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30,
-                                socket_connect_timeout=10)
+    try:
+        return redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=30,
+                                    socket_connect_timeout=10)
+    except ValueError as exc:
+        raise DistributedError(f"REDIS_URL is not a Redis URL ({exc})") from None
+
+
+def check_redis(redis_url: str) -> None:
+    """Ping Redis once, so a worker that cannot share work says so before it starts."""
+    import redis
+
+    try:
+        redis_client(redis_url).ping()
+    except redis.RedisError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RedisUnavailable(f"Redis at {mask_url(redis_url)}: {reason}") from None
 
 
 def distributed_settings(settings: Any) -> dict[str, Any]:
@@ -54,12 +125,14 @@ def distributed_settings(settings: Any) -> dict[str, Any]:
     per cycle and never grows without bound.
     """
     check_database(settings.get("NEWSARCHIVE_DB_URL") or "")
+    keys = redis_keys(settings)
     return {
         "REDIS_URL": redis_url_from(settings),
+        "NEWSARCHIVE_REDIS_PREFIX": keys.prefix,
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_PERSIST": True,
-        "SCHEDULER_QUEUE_KEY": f"{KEY_PREFIX}:%(spider)s:requests",
+        "SCHEDULER_QUEUE_KEY": keys.requests,
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "DUPEFILTER_CLASS": "newsarchive.distributed.dupefilter.CycleDupeFilter",
-        "REDIS_START_URLS_KEY": START_KEY,
+        "REDIS_START_URLS_KEY": keys.start,
     }

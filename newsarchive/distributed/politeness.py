@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.distributed.mode import KEY_PREFIX
+from newsarchive.distributed.mode import redis_keys
 
 _RESERVE = """
 local now = tonumber(ARGV[1])
@@ -45,6 +45,7 @@ class FleetPolitenessMiddleware:
         self.default_delay = settings.getfloat("DOWNLOAD_DELAY")
         self.redis = redis.asyncio.Redis.from_url(settings["REDIS_URL"])
         self.reserve = self.redis.register_script(_RESERVE)
+        self.keys = redis_keys(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FleetPolitenessMiddleware:
@@ -62,7 +63,7 @@ class FleetPolitenessMiddleware:
             return None
         host = urlsplit(request.url).netloc.lower()
         now = time.time()
-        at = float(await self.reserve(keys=[f"{KEY_PREFIX}:host:{host}"], args=[now, delay]))
+        at = float(await self.reserve(keys=[self.keys.host(host)], args=[now, delay]))
         if at > now:
             self.crawler.stats.inc_value("newsarchive/distributed/fleet_waits")
             await asyncio.sleep(at - now)

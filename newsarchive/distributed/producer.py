@@ -1,7 +1,8 @@
 """``newsarchive enqueue``: hand the due work to the fleet through Redis.
 
-Each item is a JSON object on the outlet's work list (``newsarchive:news-worker:start_urls:
-<outlet>``). A lease (``newsarchive:leases``, URL -> when handed out) keeps an item from being
+Each item is a JSON object on the outlet's work list (``<prefix>:news-worker:start_urls:
+<outlet>``, prefix ``newsarchive`` unless ``NEWSARCHIVE_REDIS_PREFIX`` says otherwise). A
+lease (``<prefix>:leases``, URL -> when handed out) keeps an item from being
 handed out twice while a worker may still hold it; once it expires, whatever the database
 still calls due is handed out again. That is the reconciliation sweep: a worker killed with
 its popped requests, or a flushed Redis, loses nothing the database does not know about.
@@ -17,10 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from newsarchive.config import Outlet
-from newsarchive.distributed.mode import CYCLE_KEY, KEY_PREFIX, LEASES_KEY
-from newsarchive.spiders.worker import work_key
-
-PRODUCER_LOCK_KEY = f"{KEY_PREFIX}:producer-lock"
+from newsarchive.distributed.mode import RedisKeys
 DEFAULT_LEASE_SECONDS = 15 * 60
 
 
@@ -61,25 +59,26 @@ def recheck_work(due: Iterable[tuple[str, str]]) -> Iterator[Work]:
 
 
 def enqueue(server: Any, work: Iterable[Work], *, now: datetime,
-            lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Counter[str]:
+            lease_seconds: float = DEFAULT_LEASE_SECONDS, keys: RedisKeys | None = None) -> Counter[str]:
     """Push ``work`` not under a live lease; start a new cycle. Returns counts per outcome."""
-    if not server.set(PRODUCER_LOCK_KEY, now.isoformat(), nx=True, ex=3600):
-        raise ProducerBusy(f"another enqueue holds {PRODUCER_LOCK_KEY} (since {server.get(PRODUCER_LOCK_KEY)})")
+    keys = keys or RedisKeys()
+    if not server.set(keys.producer_lock, now.isoformat(), nx=True, ex=3600):
+        raise ProducerBusy(f"another enqueue holds {keys.producer_lock} (since {server.get(keys.producer_lock)})")
     counts: Counter[str] = Counter()
     try:
         stamp = now.timestamp()
         items = list(work)
-        leases = server.hmget(LEASES_KEY, [w.url for w in items]) if items else []
+        leases = server.hmget(keys.leases, [w.url for w in items]) if items else []
         with server.pipeline() as pipe:
-            pipe.set(CYCLE_KEY, now.strftime("%Y%m%dT%H%M%S"))
+            pipe.set(keys.cycle, now.strftime("%Y%m%dT%H%M%S"))
             for item, lease in zip(items, leases, strict=True):
                 if lease is not None and stamp - float(lease) < lease_seconds:
                     counts["leased"] += 1
                     continue
-                pipe.rpush(work_key(item.outlet), item.to_json())
-                pipe.hset(LEASES_KEY, item.url, stamp)
+                pipe.rpush(keys.work(item.outlet), item.to_json())
+                pipe.hset(keys.leases, item.url, stamp)
                 counts[item.role] += 1
             pipe.execute()
     finally:
-        server.delete(PRODUCER_LOCK_KEY)
+        server.delete(keys.producer_lock)
     return counts

@@ -15,17 +15,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 from scrapy_redis.spiders import RedisMixin
 
 from newsarchive.config import load_outlets
-from newsarchive.distributed.mode import START_KEY
+from newsarchive.distributed.mode import redis_keys
 from newsarchive.spiders.news import NewsSpider
 
 logger = logging.getLogger(__name__)
-
-
-def work_key(outlet: str, spider: str = "news-worker") -> str:
-    return (START_KEY % {"name": spider}) + f":{outlet}"
 
 
 class NewsWorkerSpider(RedisMixin, NewsSpider):
@@ -41,10 +38,11 @@ class NewsWorkerSpider(RedisMixin, NewsSpider):
         spider.outlets = load_outlets(crawler.settings.get("NEWSARCHIVE_OUTLETS"))
         spider.by_name = {o.name: o for o in spider.outlets}
         spider.setup_redis(crawler)
-        spider.work_keys = [work_key(name, spider.name) for name in spider.seed_outlets]
+        keys = redis_keys(crawler.settings)
+        spider.work_keys = [keys.work(name, spider.name) for name in spider.seed_outlets]
         spider.fetch_data = spider._pop_work
         spider.count_size = lambda _key: sum(spider.server.llen(k) for k in spider.work_keys)
-        spider.queue_key = crawler.settings.get("SCHEDULER_QUEUE_KEY", "%(spider)s:requests") % {
+        spider.queue_key = crawler.settings.get("SCHEDULER_QUEUE_KEY", keys.requests) % {
             "spider": spider.name}
         # scrapy-redis 0.9 starts the idle clock when the class is defined, not when the
         # worker starts: a worker slower to start than MAX_IDLE_TIME would close at once.
@@ -61,9 +59,20 @@ class NewsWorkerSpider(RedisMixin, NewsSpider):
         """The bridge to scrapy-redis 0.9, which defines only ``start_requests()``.
 
         Scrapy >= 2.13 calls ``start()``; without this a worker would get its first seeds
-        only on the idle heartbeat (seconds later, and unevenly across workers).
+        only on the idle heartbeat (seconds later, and unevenly across workers). If Redis
+        fails here the worker closes with reason ``start_error`` and the reason in the stats
+        (``newsarchive/distributed/start_error``); ``scrapy crawl`` turns that into one line
+        and exit status 69, not a traceback and 0.
         """
-        for request in self.next_requests():
+        import redis
+
+        try:
+            requests = list(self.next_requests())
+        except redis.RedisError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.crawler.stats.set_value("newsarchive/distributed/start_error", reason)
+            raise CloseSpider("start_error") from None
+        for request in requests:
             yield request
 
     def _pop_work(self, _key: str, batch_size: int) -> list[bytes | str]:
