@@ -15,6 +15,7 @@ changes.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -390,8 +391,11 @@ def align_versions(old: VersionContent, new: VersionContent) -> list[SentenceSte
 
 # --------------------------------------------------------------------------- classifying
 
-_CLOCK = r"""(?:\d{1,2}[:.]\d{2}\s*(?:[ap]\.?\s?m\b\.?)?|\d{1,2}\s*[ap]\.?\s?m\b\.?)
-    (?:\s*(?:GMT|UTC|BST|CES?T|EES?T|[ECMP][SD]?T|IST|JST|AES?T|AEDT|local\s+time)\b)?"""
+_ZONE = r"(?:GMT|UTC|BST|CES?T|EES?T|[ECMP][SD]?T|IST|JST|AES?T|AEDT|local\s+time)\b"
+# "12:17 P.M.", "9.30am", "4 p.m.", "14:05 GMT"; and the wire's 24-hour "1935 GMT", which
+# counts only with its time zone (a bare "2026 -" is a year, not a time).
+_CLOCK = rf"""(?:(?:\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?\s?m\b\.?)?|\d{{1,2}}\s*[ap]\.?\s?m\b\.?)(?:\s*{_ZONE})?
+    | (?:[01]\d|2[0-3])[0-5]\d\s*{_ZONE})"""
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
 _DASH = r"(?:\s*[:\u2014\u2013\-|]|\s+-)"
 _UPDATE_MARKER = re.compile(
@@ -532,6 +536,21 @@ def _appended(al: _Alignment) -> list[_Sentence]:
             and al.new[j].paragraph not in signoff and al.new[j].paragraph != al.new[end].paragraph]
 
 
+def _paragraph_deleted(al: _Alignment) -> bool:
+    """True when the removed sentences make up a whole old paragraph.
+
+    Compared by text, not by position: when the deleted paragraph shares a sentence with a
+    neighbour ("... told reporters that a decision was expected within weeks."), the
+    alignment may keep the deleted paragraph's copy and remove the neighbour's; either way
+    one whole paragraph's worth of text is gone.
+    """
+    removed = Counter(al.old[i].key for i in al.removed)
+    by_paragraph: dict[int, Counter[str]] = {}
+    for s in al.old:
+        by_paragraph.setdefault(s.paragraph, Counter())[s.key] += 1
+    return bool(removed) and any(not (keys - removed) for keys in by_paragraph.values())
+
+
 def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
     """Compute the change record from ``old`` to ``new`` (pure; never touches storage)."""
     kinds, headline = _headline_kinds(old.title, new.title)
@@ -567,11 +586,7 @@ def compare_versions(old: VersionContent, new: VersionContent) -> ChangeRecord:
         if al.new[j].first_in_paragraph and _starts_with(_LATEST_MARKER, al.new[j].text):
             kinds.add("latest_line")  # a "LATEST:" line rewritten in place is a new one
 
-    removed_set = set(al.removed)
-    by_paragraph: dict[int, list[int]] = {}
-    for i, s in enumerate(al.old):
-        by_paragraph.setdefault(s.paragraph, []).append(i)
-    if any(all(i in removed_set for i in group) for group in by_paragraph.values()):
+    if _paragraph_deleted(al):
         kinds.add("paragraph_deleted")
 
     return ChangeRecord(

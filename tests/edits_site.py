@@ -90,6 +90,31 @@ SCHOOL = (
 )
 SCHOOL_MOVED = (SCHOOL[0], SCHOOL[3], SCHOOL[1], SCHOOL[2])
 
+# --- live blog: wire-style 24-hour time stamps, newest entry on top ---------------------------
+STORM = (
+    "Storm Edda brought down power lines across the northern valleys overnight, the grid "
+    "operator said on Wednesday morning.",
+    "About 12,000 homes were without electricity at nine o'clock. Crews from three regions "
+    "have been sent to help.",
+    "Schools in the valleys will stay closed until Friday, the education board said.",
+)
+STORM_ENTRY_1 = ("1935 GMT - The grid operator said power had been restored to 9,000 of the "
+                 "homes cut off overnight.")
+STORM_ENTRY_2 = ("0740 GMT: Rail services through the valleys resumed on Thursday morning with "
+                 "a reduced timetable.")
+
+# --- a deleted paragraph that shares its last sentence with the paragraph before it ----------
+BUDGET = (
+    "The plan would cut library hours by a tenth. The finance chair said a final decision "
+    "was expected within weeks.",
+    "The plan would also close two of the town's four swimming pools. The finance chair said "
+    "a final decision was expected within weeks.",
+    "The council approved the budget on Thursday after a six-hour debate.",
+    "Opposition members said they would challenge the cuts at the next meeting.",
+    "The budget takes effect in January.",
+)
+BUDGET_CUT = (BUDGET[0], *BUDGET[2:])
+
 # --- typography only (not a version) -----------------------------------------------------------
 CLINIC = (
     'The walk-in clinic on Mill Street will open late on Thursdays, the health board said - '
@@ -152,6 +177,14 @@ STORIES: dict[str, Story] = {
     "moved": _story("ledger", "schools", "school-kitchen-reopen",
                     StoryState(1, "Parents ask for school kitchen to reopen", SCHOOL),
                     StoryState(2, "Parents ask for school kitchen to reopen", SCHOOL_MOVED)),
+    "liveblog": _story("courier", "storms", "storm-edda-live",
+                       StoryState(1, "Storm Edda: power cuts across the valleys", STORM),
+                       StoryState(2, "Storm Edda: power cuts across the valleys", (STORM_ENTRY_1, *STORM)),
+                       StoryState(3, "Storm Edda: power cuts across the valleys",
+                                  (STORM_ENTRY_2, STORM_ENTRY_1, *STORM))),
+    "shared_cut": _story("courier", "council", "budget-cuts-pools",
+                         StoryState(1, "Council budget closes two pools", BUDGET),
+                         StoryState(2, "Council budget closes two pools", BUDGET_CUT)),
     "typography": _story("courier", "health", "clinic-late-opening",
                          StoryState(1, "Clinic to open late on Thursdays", CLINIC),
                          StoryState(2, "Clinic to open late on Thursdays", CLINIC_TYPESET)),

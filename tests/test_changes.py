@@ -209,6 +209,8 @@ def test_sentence_starting_with_updated_is_not_an_update_note():
         "Editor\u2019s note, Tuesday: The mayor arrived at the levee with two ministers.",
         "Tuesday, 4 p.m. \u2014 The mayor arrived at the levee with two ministers.",
         "(10:45 a.m. ET) The mayor arrived at the levee with two ministers.",
+        "1935 GMT - The mayor arrived at the levee with two ministers.",
+        "(0712 BST) The mayor arrived at the levee with two ministers.",
     ],
 )
 def test_live_update_entries_are_updates_wherever_they_stand(entry):
@@ -218,6 +220,18 @@ def test_live_update_entries_are_updates_wherever_they_stand(entry):
         change = compare_versions(BASE, with_paragraphs(*paragraphs))
         assert change.kinds == ["added", "update_appended"], (position, entry)
         assert " ".join(change.added) == entry
+
+
+@pytest.mark.parametrize("plain", [
+    "2026 - the year the old bridge closed - is remembered by every trader in the district.",
+    "1998 saw the last flood of this size in Eastbrook.",
+])
+def test_a_four_digit_figure_without_a_time_zone_is_not_a_time_stamp(plain):
+    paragraphs = list(BASE.paragraphs)
+    paragraphs.insert(2, plain)
+    change = compare_versions(BASE, with_paragraphs(*paragraphs))
+    assert change.kinds == ["added"]
+    assert change.added == [plain]
 
 
 def test_a_paragraph_appended_after_the_end_is_an_update_without_a_marker():
@@ -344,6 +358,25 @@ def test_deleted_paragraph():
     change = compare_versions(BASE, with_paragraphs(*paragraphs))
     assert change.kinds == ["deleted", "paragraph_deleted"]
     assert change.removed == [HOSPITAL, FLOOR]
+
+
+def test_deleted_paragraph_sharing_a_sentence_with_the_one_before():
+    """The aligner keeps the deleted paragraph's copy of the shared sentence and removes the
+    neighbour's: by text, a whole paragraph is still gone."""
+    shared = "Officials said a decision was expected within weeks."
+    old = with_paragraphs(f"{TOLL} {shared}", f"{SHELTERS} {shared}", *BASE.paragraphs[2:])
+    change = compare_versions(old, with_paragraphs(f"{TOLL} {shared}", *BASE.paragraphs[2:]))
+    assert change.kinds == ["deleted", "paragraph_deleted"]
+    assert sorted(change.removed) == sorted([shared, SHELTERS])
+    assert (change.added, change.edited, change.moved) == ([], [], [])
+
+
+def test_a_sentence_also_found_elsewhere_removed_alone_is_not_a_paragraph_deleted():
+    shared = "Officials said a decision was expected within weeks."
+    old = with_paragraphs(f"{TOLL} {shared}", f"{SHELTERS} {shared}", *BASE.paragraphs[2:])
+    change = compare_versions(old, with_paragraphs(f"{TOLL} {shared}", SHELTERS, *BASE.paragraphs[2:]))
+    assert change.kinds == ["deleted"]
+    assert change.removed == [shared]
 
 
 def test_moved_paragraph_is_moved_only():

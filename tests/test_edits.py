@@ -137,6 +137,28 @@ def test_moved_paragraph(scenario):
     assert change.detail["added"] == [] and change.detail["removed"] == []
 
 
+def test_live_entries_with_24_hour_wire_time_stamps_on_top_are_updates(scenario):
+    """"1935 GMT - ..." above the story: an update, though it is not after the published end."""
+    changes = scenario.changes("liveblog")
+    assert [c.kinds for c in changes] == [["added", "update_appended"]] * 2
+    assert [c.detail["added"] for c in changes] == [[E.STORM_ENTRY_1], [E.STORM_ENTRY_2]]
+    assert all(c.detail["removed"] == [] and c.detail["edited"] == [] for c in changes)
+    assert [v.paragraphs[0] for v in scenario.versions("liveblog")] == [
+        E.STORM[0], E.STORM_ENTRY_1, E.STORM_ENTRY_2]
+
+
+def test_deleted_paragraph_sharing_a_sentence_with_its_neighbour(scenario):
+    """The alignment keeps the deleted paragraph's copy of the shared sentence; still a whole
+    paragraph's text is gone."""
+    change = only_change(scenario, "shared_cut")
+    assert change.kinds == ["deleted", "paragraph_deleted"]
+    assert change.detail["removed"] == [
+        "The finance chair said a final decision was expected within weeks.",
+        "The plan would also close two of the town's four swimming pools."]
+    assert change.detail["added"] == [] and change.detail["edited"] == []
+    assert scenario.versions("shared_cut")[-1].paragraphs == list(E.BUDGET_CUT)
+
+
 def test_typography_and_punctuation_only_make_no_version(scenario):
     assert scenario.changes("typography") == []
     assert len(scenario.versions("typography")) == 1

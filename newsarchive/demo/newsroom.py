@@ -159,45 +159,51 @@ def _clock(rng: random.Random) -> str:
     ])
 
 
+# The sentence that factual fixes and style rewrites work on, in its original wording only: a
+# paragraph rewritten by an earlier edition no longer matches, so it is never picked again.
+_AFFECTED = re.compile(r"About ([\d,]+) people in (\w[\w ]*?) were affected, according to figures "
+                       r"released this week\.")
+
+
+def _end(story: Story, paragraphs: list[str]) -> int:
+    """Where text added at the end goes: before the wire's closing credit line, which stays last."""
+    return len(paragraphs) - 1 if story.template == "wire" else len(paragraphs)
+
+
 def _edit(kind: str, story: Story, state: State, rng: random.Random) -> State:
     title, authors, p = state.title, state.authors, list(state.paragraphs)
     town = rng.choice(TOWNS)
     if kind == "live_entry":
         entry = f"{_clock(rng)} {rng.choice(GROUPS)} {rng.choice(ACTIONS)} {rng.choice(TOPICS)} in {town}."
-        p.insert(0 if story.template == "tabloid" else len(p), entry)
+        p.insert(0 if story.template == "tabloid" else _end(story, p), entry)
     elif kind == "appended":
         extra = (f"{rng.choice(NAMES)}, {rng.choice(TITLES)}, {rng.choice(SAID)} that talks would "
                  f"resume in {town} next week.")
-        at = len(p) - 1 if story.template == "wire" else len(p)  # before the credit line
-        p.insert(at, extra)
+        p.insert(_end(story, p), extra)
     elif kind == "latest":
         p.insert(0, f"LATEST: {rng.choice(GROUPS)} {rng.choice(ACTIONS)} {rng.choice(TOPICS)}")
     elif kind == "correction_note":
-        note = rng.choice([
+        notes = [
             f"Correction: An earlier version of this story misspelt the name of {rng.choice(NAMES)}.",
             "This article was amended on 2 December 2026 to correct the date of the vote.",
             "Clarification: The figures cover the whole region, not only the city.",
-        ])
-        at = len(p) - 1 if story.template == "wire" else len(p)
-        p.insert(at, note)
+        ]
+        p.insert(_end(story, p), rng.choice([n for n in notes if n not in p]))  # a new note
     elif kind == "fact_fix":  # a place or a figure replaced inside a rewritten clause
-        i = next(i for i, text in enumerate(p) if " were affected" in text)
+        i = next(i for i, text in enumerate(p) if _AFFECTED.search(text))  # not one rewritten before
         other = rng.choice([t for t in TOWNS if t not in p[i]])
-        p[i] = re.sub(r"About ([\d,]+) people in (\w[\w ]*?) were affected, according to figures released this week\.",
-                      lambda m: (f"Figures released this week show that {m[1]} people in {other} "
-                                 "were affected, officials said."), p[i], count=1)
+        p[i] = _AFFECTED.sub(lambda m: (f"Figures released this week show that {m[1]} people in {other} "
+                                        "were affected, officials said."), p[i], count=1)
     elif kind == "style_rewrite":  # same facts, other words
-        i = next(i for i, text in enumerate(p) if " were affected" in text)
-        p[i] = re.sub(r"About ([\d,]+) people in (\w[\w ]*?) were affected, according to figures released this week\.",
-                      lambda m: f"Figures released this week show that about {m[1]} people in {m[2]} were affected.",
-                      p[i], count=1)
+        i = next(i for i, text in enumerate(p) if _AFFECTED.search(text))
+        p[i] = _AFFECTED.sub(lambda m: f"Figures released this week show that about {m[1]} people in {m[2]} "
+                                       "were affected.", p[i], count=1)
     elif kind == "headline":
         title = f"{title.split(' (')[0]} {rng.choice(HEADLINE_TAIL)} ({story.number})"
     elif kind == "wire_update":
         bare = re.sub(r"^UPDATE \d+-", "", title)
         title = f"UPDATE {rng.randint(1, 3)}-{bare}"
-        at = len(p) - 1 if story.template == "wire" else len(p)
-        p.insert(at, f"{rng.choice(GROUPS)} {rng.choice(ACTIONS)} {rng.choice(TOPICS)} later on Tuesday.")
+        p.insert(_end(story, p), f"{rng.choice(GROUPS)} {rng.choice(ACTIONS)} {rng.choice(TOPICS)} later on Tuesday.")
     elif kind == "wire_corrected":
         title = f"CORRECTED-{title}"
     elif kind == "byline":
@@ -218,7 +224,7 @@ def _edit(kind: str, story: Story, state: State, rng: random.Random) -> State:
 # Kinds that need something in the story to work on.
 def _applicable(kind: str, story: Story, state: State) -> bool:
     if kind in ("fact_fix", "style_rewrite"):
-        return any(" were affected, according to figures" in t for t in state.paragraphs)
+        return any(_AFFECTED.search(t) for t in state.paragraphs)
     if kind in ("paragraph_deleted", "moved"):
         return len(state.paragraphs) >= 4
     if kind in ("wire_update", "wire_corrected"):
@@ -226,7 +232,13 @@ def _applicable(kind: str, story: Story, state: State) -> bool:
     return True
 
 
+def _visible(state: State) -> tuple:
+    return state.title, state.authors, state.paragraphs
+
+
 def generate(count: int, editions: int, rate: float, seed: int) -> list[Story]:
+    """Stories and their edits; every edit of a kind that must make a version changes what a
+    reader sees (the benchmark's ground truth would otherwise count a no-op as a miss)."""
     rng = random.Random(seed)
     stories = []
     for n in range(count):
@@ -254,7 +266,10 @@ def generate(count: int, editions: int, rate: float, seed: int) -> list[Story]:
                 state = story.at(edition)
                 if not _applicable(kind, story, state):
                     continue
-                story.states[edition] = _edit(kind, story, state, rng)
+                edited = _edit(kind, story, state, rng)
+                if EXPECTED[kind] is not None and _visible(edited) == _visible(state):
+                    raise AssertionError(f"{kind} edit of story {story.number} changed nothing")
+                story.states[edition] = edited
                 story.edits[edition] = kind
                 done += 1
     return stories
