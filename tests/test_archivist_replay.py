@@ -20,10 +20,19 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.db.models import Article, ArticleVersion, Capture
-from tests.test_archivist_verify import archive  # noqa: F401 - fixture: edition 1, then edition 2
 from tests.warc_support.pywb_env import VENV, ensure_pywb_venv, get
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def sqlite_archive(crawl, site):
+    """The same two crawls into the default SQLite store only: what is checked here reads the
+    WARC files (and the package), not the database, so the PostgreSQL variant adds nothing."""
+    crawl()
+    site.site.edition = 2
+    crawl()
+    return crawl
 pytestmark = pytest.mark.slow
 
 
@@ -43,9 +52,8 @@ def bodies(warc_dir: Path) -> dict[str, bytes]:
     return out
 
 
-def test_replay_serves_captures_and_stops_on_sigterm(archive):
-    if archive.db_url.startswith("postgresql"):
-        pytest.skip("replay reads the WARC files; the database is only asked for --outlet (SQLite run)")
+def test_replay_serves_captures_and_stops_on_sigterm(sqlite_archive):
+    archive = sqlite_archive
     ensure_pywb_venv()  # skips with pip's error when pywb cannot be installed
     env = dict(os.environ, PYTHONPATH=str(REPO), NEWSARCHIVE_PYWB_VENV=str(VENV))
     unknown = subprocess.run(replay_cmd(archive, "--outlet", "nope"), env=env, capture_output=True, text=True,
