@@ -70,7 +70,7 @@ class Outlet:
     # The re-crawl schedule (newsarchive.schedule.policy): clamps of the article check
     # interval, when checks stop, jitter; how often listings/feeds/sitemaps are re-read;
     # and what one `newsarchive recrawl` run may spend on the outlet (0 = no cap).
-    min_interval: timedelta = timedelta(minutes=10)
+    min_interval: timedelta = timedelta(minutes=3)  # = Policy.min_interval: live stories need it
     max_interval: timedelta = timedelta(days=7)
     max_age: timedelta = timedelta(days=30)
     check_jitter: float = 0.1
@@ -147,7 +147,7 @@ class Outlet:
 _STR_LISTS = ("domains", "start_urls", "article_patterns", "deny_patterns",
               "listing_patterns", "feeds", "sitemaps")
 _BOOLS = {"auto_feeds": True, "follow_offsite_redirects": False, "archive_credentials": False}
-_DURATIONS = {"min_interval": timedelta(minutes=10), "max_interval": timedelta(days=7),
+_DURATIONS = {"min_interval": timedelta(minutes=3), "max_interval": timedelta(days=7),
               "max_age": timedelta(days=30), "poll_min_interval": timedelta(minutes=10),
               "poll_max_interval": timedelta(hours=6)}
 _KNOWN = {"name", *_STR_LISTS, *_BOOLS, *_DURATIONS, "max_depth", "max_pages",

@@ -14,6 +14,7 @@ from newsarchive.schedule.policy import (
     History,
     Policy,
     PollPolicy,
+    backoff_interval,
     change_rate,
     parse_duration,
     plan_next_check,
@@ -48,7 +49,7 @@ def _gaps(times: list[datetime]) -> list[timedelta]:
 def test_a_new_article_is_checked_often_then_less_often():
     times = _simulate(NO_JITTER, [], timedelta(days=29))
     gaps = _gaps(times)
-    assert gaps[0] == timedelta(minutes=15)
+    assert gaps[0] == timedelta(minutes=6)  # first_interval
     assert all(b >= a for a, b in zip(gaps, gaps[1:], strict=False)), "intervals only grow for a quiet story"
     assert gaps[-1] >= timedelta(days=1)
     first_day = [t for t in times if t - T0 < timedelta(days=1)]
@@ -65,12 +66,17 @@ def test_an_article_that_keeps_changing_is_checked_sooner_than_one_that_never_do
     assert max(day4(changing)) < min(day4(quiet))
 
 
-def test_the_estimate_shortens_the_table_for_a_story_that_changes_at_every_check():
-    history = History(T0, checks=10, changes=9, last_checked_at=T0 + timedelta(days=3),
-                      last_changed_at=T0 + timedelta(days=2))
-    plan = plan_next_check(NO_JITTER, history, T0 + timedelta(days=3))
-    assert plan.interval < table_interval(NO_JITTER, timedelta(days=1))
+def test_the_estimate_shortens_the_backoff_for_a_story_that_changes_at_every_check():
+    now = T0 + timedelta(days=3)
+    history = History(T0, checks=10, changes=9, last_checked_at=now, last_changed_at=now - timedelta(hours=1))
+    plan = plan_next_check(NO_JITTER, history, now)
+    assert plan.interval < backoff_interval(NO_JITTER, timedelta(days=3), timedelta(hours=1))
     assert "changes/day" in plan.reason
+    # only while the story changed recently: an old burst does not keep it on short intervals
+    stale = History(T0, checks=10, changes=9, last_checked_at=now, last_changed_at=now - timedelta(hours=20))
+    plan = plan_next_check(NO_JITTER, stale, now)
+    assert plan.interval == backoff_interval(NO_JITTER, timedelta(days=3), timedelta(hours=20))
+    assert plan.interval == table_interval(NO_JITTER, timedelta(days=3)) == timedelta(days=1)
 
 
 def test_an_article_past_the_maximum_age_is_no_longer_checked():
@@ -170,7 +176,7 @@ def test_a_stored_check_schedules_the_next_one(sessions):
         recorded = store.record_article(session, outlet=outlet, canonical_url="https://example.com/a/1",
                                         content={"title": "T", "paragraphs": ["p"]}, fetched_at=T0)
         plan = due.schedule_article(session, recorded.article, policy, now=T0)
-        assert recorded.article.next_check_at == T0 + timedelta(minutes=15) == plan.next_check_at
+        assert recorded.article.next_check_at == T0 + timedelta(minutes=6) == plan.next_check_at
         recorded = store.record_article(session, outlet=outlet, canonical_url="https://example.com/a/1",
                                         content={"title": "T", "paragraphs": ["p", "update"]},
                                         fetched_at=T0 + timedelta(minutes=15))
