@@ -8,7 +8,10 @@ bylines in page markup only, in JSON-LD only, and in both disagreeing, and boile
 changes on every request. Between editions a share of the stories get one edit of each kind
 (live entries in several time formats, wire headline prefixes, paragraphs appended without a
 marker, factual fixes inside rewritten clauses, style-only rewrites, ...), and as many get a
-typography-only change that must make no version. Every edition is crawled by a
+typography-only change that must make no version. A change counts as detected when it
+made a new version, or a ``reverted`` event when the page went back to a text it showed
+before (the archive stores that as a change record on the old version, never a new one).
+Every edition is crawled by a
 ``scrapy crawl news -a recrawl=all`` subprocess; the database is then compared with what the
 generator did. Not a test: it takes minutes.
 """
@@ -79,14 +82,19 @@ def crawl_all(stories: list[Story], editions: int, workdir: Path):
     return snapshots, by_url, unlabelled, durations
 
 
+def _visible(state) -> tuple:
+    return state.title, state.authors, state.paragraphs
+
+
 def report(stories: list[Story], editions: int, snapshots: list[Snapshot], by_url: dict[str, set[int]],
-           unlabelled: int, durations: list[float], show_misses: int = 25) -> dict:
+           unlabelled: int, durations: list[float], show_misses: int = 25, seed: int | None = None) -> dict:
     tp = fp = fn = 0
     boiler_versions = boiler_total = typo_versions = typo_total = 0
     hits: Counter[str] = Counter()
     totals: Counter[str] = Counter()
     misses: list[str] = []
     split = missing = 0
+    reverted_events = back_to_earlier = 0
     for story in stories:
         ids = set().union(*(by_url.get(path, set()) for path in story.paths(editions)))
         if len(ids) != 1:
@@ -100,37 +108,44 @@ def report(stories: list[Story], editions: int, snapshots: list[Snapshot], by_ur
             if before is None or after is None:
                 missing += 1
                 continue
-            new_version = after[0] > before[0]
             new_kinds = {k for ks in after[1][len(before[1]):] for k in ks}
+            # Detected: a new version, or a "reverted" event when the page went back to a
+            # version it showed before (stored as a change record, by design no new version).
+            changed = after[0] > before[0] or "reverted" in new_kinds
+            reverted_events += "reverted" in new_kinds
             kind = story.edits.get(edition)
             real = kind is not None and EXPECTED[kind] is not None
-            tp += real and new_version
-            fn += real and not new_version
-            fp += (not real) and new_version
+            back_to_earlier += real and _visible(story.at(edition)) in {
+                _visible(story.at(e)) for e in range(1, edition - 1)}
+            tp += real and changed
+            fn += real and not changed
+            fp += (not real) and changed
             if kind is None:
                 boiler_total += 1
-                boiler_versions += new_version
+                boiler_versions += changed
             elif not real:
                 typo_total += 1
-                typo_versions += new_version
+                typo_versions += changed
             else:
                 totals[kind] += 1
-                hit = new_version and EXPECTED[kind] in new_kinds and FORBIDDEN.get(kind) not in new_kinds
+                hit = changed and EXPECTED[kind] in new_kinds and FORBIDDEN.get(kind) not in new_kinds
                 hits[kind] += hit
                 if not hit:
                     misses.append(f"{kind} {story.template} {story.path(edition)}: {sorted(new_kinds)}")
-            if not real and new_version:
+            if not real and changed:
                 misses.append(f"{kind or 'boilerplate-only'} {story.template} {story.path(edition)}: "
                               f"{sorted(new_kinds)}")
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    print(f"\n{len(stories)} stories on 4 templates, {editions} editions")
+    print(f"\n{len(stories)} stories on 4 templates, {editions} editions, seed {seed}")
     print("\n| measure | value |\n| --- | --- |")
     print(f"| precision of \"content changed\" | {precision:.4f} ({tp} TP, {fp} FP) |")
     print(f"| recall of \"content changed\" | {recall:.4f} ({fn} FN) |")
     print(f"| boilerplate-only pages given a version | {boiler_versions}/{boiler_total} "
           f"({100 * boiler_versions / max(boiler_total, 1):.3f} %) |")
     print(f"| typography-only edits given a version | {typo_versions}/{typo_total} |")
+    print(f"| edits that bring back an earlier text / stored as `reverted` events | "
+          f"{back_to_earlier} / {reverted_events} |")
     print(f"| stories split into several articles | {split} (missing: {missing}) |")
     print(f"| versions after the first with no kind | {unlabelled} |")
     print("\n| edit | expected kind | label accuracy |\n| --- | --- | --- |")
@@ -161,7 +176,7 @@ def main() -> None:
     stories = generate(args.articles, args.editions, args.rate, args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-edits-") as tmp:
         snapshots, by_url, unlabelled, durations = crawl_all(stories, args.editions, Path(tmp))
-    report(stories, args.editions, snapshots, by_url, unlabelled, durations, args.show_misses)
+    report(stories, args.editions, snapshots, by_url, unlabelled, durations, args.show_misses, args.seed)
 
 
 if __name__ == "__main__":
