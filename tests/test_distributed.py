@@ -250,6 +250,7 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return errors[0]
 
 
+@pytest.mark.slow
 def test_a_worker_that_cannot_start_exits_with_one_line_and_its_status(
         tmp_path: Path, pg_url: str, redis_server) -> None:
     from newsarchive import exitcodes
