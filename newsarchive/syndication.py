@@ -71,6 +71,7 @@ MIN_SHINGLES = 8  # less distinctive text than this: fingerprinted, never cluste
 MAX_CANDIDATES = 50
 DEFAULT_THRESHOLD = 0.6
 SEED = 1
+PARAGRAPH_CACHE = 8192  # paragraphs analysed once (a few KB each: bounded memory)
 
 
 @dataclass(frozen=True)
@@ -109,16 +110,26 @@ class Text:
         return [s for k, s in zip(self.keys, self.shingles, strict=True) if k not in common and s]
 
 
+@lru_cache(maxsize=PARAGRAPH_CACHE)
+def _paragraph(paragraph: str) -> tuple[int, frozenset[int]] | None:
+    """One paragraph's key and shingles. Cached: a version is read again each time it is
+    another version's candidate, and normalising (ftfy) costs more than the comparison."""
+    words = comparable(paragraph).lower().split()
+    if not words:
+        return None
+    key = _int64(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest())
+    grams = {zlib.crc32(" ".join(words[i:i + SHINGLE_WORDS]).encode())
+             for i in range(len(words) - SHINGLE_WORDS + 1)}
+    return key, frozenset(grams)
+
+
 def text_of(paragraphs: Iterable[str]) -> Text:
     keys, shingles = [], []
     for paragraph in paragraphs:
-        words = comparable(paragraph).lower().split()
-        if not words:
-            continue
-        keys.append(_int64(hashlib.blake2b(" ".join(words).encode(), digest_size=8).digest()))
-        grams = {zlib.crc32(" ".join(words[i:i + SHINGLE_WORDS]).encode())
-                 for i in range(len(words) - SHINGLE_WORDS + 1)}
-        shingles.append(frozenset(grams))
+        analysed = _paragraph(paragraph)
+        if analysed is not None:
+            keys.append(analysed[0])
+            shingles.append(analysed[1])
     return Text(keys, shingles)
 
 
@@ -210,15 +221,24 @@ def _group(session: Session, article_id: int) -> tuple[str, int]:
 
 def _note_paragraphs(session: Session, article_id: int, keys: Iterable[int]) -> None:
     """Count the version's paragraphs; one already seen in an unrelated story becomes common."""
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
+    known = {row.key: row for row in session.scalars(  # one query, not one per paragraph
+        select(SyndicationParagraph).where(SyndicationParagraph.key.in_(keys)))}
     mine = _group(session, article_id)
-    for key in dict.fromkeys(keys):
-        row = session.get(SyndicationParagraph, key)
+    groups: dict[int, tuple[str, int]] = {}
+    for key in keys:
+        row = known.get(key)
         if row is None:
             session.add(SyndicationParagraph(key=key, first_article_id=article_id, seen=1, common=False))
             continue
         row.seen += 1
-        if not row.common and row.first_article_id != article_id \
-                and _group(session, row.first_article_id) != mine:
+        if row.common or row.first_article_id == article_id:
+            continue
+        if row.first_article_id not in groups:
+            groups[row.first_article_id] = _group(session, row.first_article_id)
+        if groups[row.first_article_id] != mine:
             row.common = True
     session.flush()
 

@@ -24,7 +24,8 @@ from twisted.python.failure import Failure
 
 from newsarchive.config import Outlet, load_outlets
 from newsarchive.db import outage
-from newsarchive.extract import ExtractionError, decode_html, extract_article
+from newsarchive.extract import ExtractionError, decode_html
+from newsarchive.extraction_pool import ExtractionPool
 from newsarchive.items import (
     ArticleGoneItem,
     ArticleItem,
@@ -131,6 +132,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         spider.warn_depth_limit(crawler.settings.getint("DEPTH_LIMIT"))
         crawler.signals.connect(spider.robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.response_received, signal=signals.response_received)
+        spider.extraction = ExtractionPool.from_settings(crawler.settings)
+        crawler.signals.connect(spider.extraction.close, signal=signals.spider_closed)
         return spider
 
     def warn_depth_limit(self, depth_limit: int) -> None:
@@ -367,7 +370,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             if request is not None:
                 yield request
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem | ArticleGoneItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem | ArticleGoneItem]:
         outlet = self.by_name[response.meta["outlet"]]
         if response.status in (404, 410):
             yield self._gone(outlet, response)
@@ -390,7 +393,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         capture = response.meta.get("capture") or {}
         captured_at = datetime.fromisoformat(capture["fetched_at"]) if capture.get("fetched_at") else None
         try:
-            data = extract_article(decoded.text, response.url, captured_at=captured_at)
+            data = await self.extraction.extract(decoded.text, response.url, captured_at)
         except ExtractionError as exc:
             self._problem(outlet, "no_text", response.url, str(exc))
             return
@@ -480,6 +483,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
     def response_received(self, response: Response, request: scrapy.Request, spider: scrapy.Spider) -> None:
         """Count every page an outlet's requests got back (after redirects and retries)."""
         outlet = request.meta.get("outlet")
+        self.pending.pop(request.meta.get("canonical", ""), None)  # downloaded: keep no request
         if outlet in self.by_name:
             self.crawler.stats.inc_value(f"newsarchive/outlet/{outlet}/pages_fetched")
             if response.status < 400 or response.status in (404, 410):
@@ -496,6 +500,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
 
     def on_error(self, failure: Failure) -> list[scrapy.Request]:
         request = failure.request
+        self.pending.pop(request.meta.get("canonical", ""), None)
         outlet = self.by_name.get(request.meta.get("outlet", ""))
         if outage.is_outage(failure.value):  # a middleware's database work failed
             outage.stop_crawl(self.crawler, failure.value)

@@ -6,8 +6,10 @@ cdxj-indexer) read without complaint, even after the crawler died mid-write. So:
 * every record is its own gzip member (``WARCWriter(gzip=True)``), so a torn tail can be cut
   off at a member boundary (see :mod:`newsarchive.warc.repair`);
 * files are written as ``*.warc.gz.open`` and renamed only when complete;
-* the file is flushed and ``fsync``-ed after every record, so a pointer handed back to the
-  caller names bytes that are on disk;
+* the file is ``fsync``-ed before a pointer that the database will keep is handed back, so a
+  capture row never names bytes that are not on disk: once per fetch (its response and
+  request records together), not once per record; a metadata record (the database keeps no
+  pointer to it) rides on the next fetch's fsync, or the file's close;
 * an exclusive ``flock`` is held on the ``.open`` file, so repair never touches a file that a
   live process is still writing;
 * names ``PREFIX-YYYYMMDDhhmmssffffff-SERIAL-HOST-PID.warc.gz`` sort by time and never
@@ -267,7 +269,7 @@ class RollingWarcWriter:
         self.close()
 
     # ---------------------------------------------------------------- records
-    def _write_record(self, record: Any) -> WarcPointer:
+    def _write_record(self, record: Any, *, durable: bool = True) -> WarcPointer:
         assert self._file is not None and self._warc is not None and self._name is not None
         if self.failed is not None:
             raise OSError(f"WARC writer stopped after a failed write: {self.failed}")
@@ -283,7 +285,8 @@ class RollingWarcWriter:
                 view = view[written or 0:]
                 if not written:
                     raise OSError(28, "No space left on device")
-            os.fsync(self._file.fileno())
+            if durable:
+                os.fsync(self._file.fileno())
         except OSError as exc:
             # Disk full (or any I/O error) mid-record: cut the torn member off now, so that the
             # file still ends at a record boundary, and refuse further writes.
@@ -373,7 +376,7 @@ class RollingWarcWriter:
                 if truncated:
                     extra["WARC-Truncated"] = truncated
                 record = self._response_record(url, status_line, response_headers, body, extra)
-            response_ptr = self._write_record(record)
+            response_ptr = self._write_record(record, durable=False)  # synced with its request
 
             req_head = _RawHead(request_line, request_headers, is_request=True)
             req_record = self._warc.create_warc_record(
@@ -413,7 +416,7 @@ class RollingWarcWriter:
                 warc_content_type="application/json",
                 warc_headers_dict=headers,
             )
-            return self._write_record(record)
+            return self._write_record(record, durable=False)
 
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
