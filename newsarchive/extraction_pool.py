@@ -32,16 +32,18 @@ logger = logging.getLogger(__name__)
 
 
 def workers_from(settings: Any) -> int:
-    """The pool size ``NEWSARCHIVE_EXTRACTION_WORKERS`` asks for (ValueError when it is bad)."""
+    """The pool size ``NEWSARCHIVE_EXTRACTION_WORKERS`` asks for (ConfigError when it is bad)."""
+    from newsarchive.config import ConfigError
+
     value = str(settings.get("NEWSARCHIVE_EXTRACTION_WORKERS", "auto")).strip().lower()
     if value == "auto":
         return max(1, min(4, (os.cpu_count() or 2) - 1))
     try:
         workers = int(value)
     except ValueError:
-        raise ValueError(f"NEWSARCHIVE_EXTRACTION_WORKERS must be auto or a number, not {value!r}") from None
+        raise ConfigError(f"NEWSARCHIVE_EXTRACTION_WORKERS must be auto or a number, not {value!r}") from None
     if workers < 0:
-        raise ValueError(f"NEWSARCHIVE_EXTRACTION_WORKERS must not be negative, not {workers}")
+        raise ConfigError(f"NEWSARCHIVE_EXTRACTION_WORKERS must not be negative, not {workers}")
     return workers
 
 

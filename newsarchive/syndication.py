@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 from datasketch import MinHash
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from newsarchive.content import comparable
@@ -272,8 +272,10 @@ def fingerprint_version(session: Session, version: ArticleVersion, config: Confi
     keys: list[int] = []
     if len(shingles) >= MIN_SHINGLES:
         keys = band_keys(shingles)
-        session.add_all([SyndicationBand(key=k, version_id=version.id) for k in dict.fromkeys(keys)])
     session.flush()
+    if keys:  # one executemany, no ORM objects: nothing reads these rows back as objects
+        session.execute(insert(SyndicationBand), [{"key": k, "version_id": version.id}
+                                                  for k in dict.fromkeys(keys)])
     if version.in_feed:
         result = _match(session, version, text, keys, config)
         fp.matched = True

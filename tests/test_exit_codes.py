@@ -36,6 +36,14 @@ def test_bad_arguments_exit_2_with_one_line_and_send_nothing(crawl, site, argume
     assert site.site.requests == []
 
 
+def test_a_bad_extraction_pool_size_exits_2_before_any_request(crawl, site):
+    result = crawl(settings=("NEWSARCHIVE_EXTRACTION_WORKERS=many",), check=False)
+    assert result.returncode == 2
+    assert "NEWSARCHIVE_EXTRACTION_WORKERS must be auto or a number, not 'many'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert site.site.requests == []
+
+
 def test_bad_clock_override_exits_2(crawl, site, monkeypatch):
     monkeypatch.setenv("NEWSARCHIVE_NOW", "yesterday")
     result = crawl(check=False)

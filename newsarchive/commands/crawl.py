@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsarchive import clock, exitcodes
 from newsarchive.config import ConfigError, load_outlets
 from newsarchive.db import outage
+from newsarchive.extraction_pool import workers_from
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.spiders.news import ArgumentError, check_arguments
 from newsarchive.urls import mask_url
@@ -35,6 +36,7 @@ class Command(ScrapyCrawlCommand):
             spargs = check_arguments(opts.spargs)
             clock.check()
             load_outlets(self.settings["NEWSARCHIVE_OUTLETS"], only=spargs.get("outlets"))
+            workers_from(self.settings)
         except (ArgumentError, ConfigError, clock.ClockError) as exc:
             print(f"scrapy crawl: error: {exc}", file=sys.stderr)
             raise SystemExit(exitcodes.USAGE) from None
