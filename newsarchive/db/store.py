@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from newsarchive import changes
 from newsarchive.content import fingerprint
@@ -262,8 +262,10 @@ def record_article(session: Session, *, outlet: Outlet, canonical_url: str, cont
     elif article.status != "live":  # its own URL answers with the article again
         article.status, article.redirected_to = "live", None
     fp = fingerprint(content.get("title"), content.get("byline"), content.get("paragraphs") or [])
-    stored = session.scalars(
+    stored = session.scalars(  # fingerprints and flags decide; texts load only if compared
         select(ArticleVersion).where(ArticleVersion.article_id == article.id).order_by(ArticleVersion.seq)
+        .options(defer(ArticleVersion.paragraphs), defer(ArticleVersion.description),
+                 defer(ArticleVersion.authors))
     ).all()
     versions = [v for v in stored if v.review != "rejected"]
     latest = versions[-1] if versions else None
