@@ -10,9 +10,12 @@ wait their turn, their responses stay in Scrapy's scraper slot, and once the slo
 ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes the engine stops taking responses from the
 downloader: memory stays flat and the scheduler keeps the rest.
 
-``NEWSARCHIVE_EXTRACTION_WORKERS``: ``auto`` (the default: one process per CPU core but one,
-at least one), a number, or ``0`` to extract inline on the reactor thread (debugging, or a
-machine where a process pool cannot start).
+``NEWSARCHIVE_EXTRACTION_WORKERS``: ``auto`` (the default), a number, or ``0`` to extract
+inline on the reactor thread. ``auto`` is ``0`` below four CPU cores: measured on two cores
+(``benchmarks/bench_throughput.py``), extraction is a small share of the crawl process's work
+next to storage, and a worker process then costs more in pickling, scheduling and memory
+(about 200 MB each) than it frees; with four or more cores it is ``cores - 2`` (at most 4),
+leaving a core to the reactor and one to the database.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
+AUTO_MIN_CORES = 4
+
 
 def workers_from(settings: Any) -> int:
     """The pool size ``NEWSARCHIVE_EXTRACTION_WORKERS`` asks for (ConfigError when it is bad)."""
@@ -37,7 +42,8 @@ def workers_from(settings: Any) -> int:
 
     value = str(settings.get("NEWSARCHIVE_EXTRACTION_WORKERS", "auto")).strip().lower()
     if value == "auto":
-        return max(1, min(4, (os.cpu_count() or 2) - 1))
+        cores = os.cpu_count() or 1
+        return 0 if cores < AUTO_MIN_CORES else min(4, cores - 2)
     try:
         workers = int(value)
     except ValueError:
