@@ -456,3 +456,33 @@ def test_kill_9_one_worker_then_the_sweep_loses_nothing_and_duplicates_nothing(
     for name, offset, record_id, _ in rows:  # no capture row points at a missing record
         assert records.get((name, offset)) == record_id, (name, offset)
         assert read_record(warc_dir / name, offset).header("WARC-Record-ID") == record_id
+
+
+def test_the_readme_systemd_units_verify(tmp_path: Path) -> None:
+    """The README's worker units: systemd accepts them, and they restart on what is worth it."""
+    import re
+    import shutil
+
+    from newsarchive import exitcodes
+
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.skip("systemd-analyze not installed")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    units = dict(re.findall(r"```ini\n# /etc/systemd/system/(newsarchive-worker@\.\w+)\n(.*?)```", readme, re.S))
+    assert set(units) == {"newsarchive-worker@.service", "newsarchive-worker@.timer"}
+    service = units["newsarchive-worker@.service"]
+    assert "Restart=on-failure" in service.splitlines()
+    assert f"RestartPreventExitStatus={exitcodes.USAGE}" in service.splitlines()
+    assert not [line for line in service.splitlines() if "=" in line and "#" in line.split("=", 1)[1]]
+    (tmp_path / "worker.env").write_text("REDIS_URL=redis://127.0.0.1:6379/0\n")
+    paths = []
+    for name, text in units.items():
+        text = text.replace("/srv/newsarchive/.venv/bin/newsarchive", sys.executable + " -m newsarchive")
+        text = text.replace("/srv/newsarchive", str(tmp_path))
+        path = tmp_path / name.replace("@.", "@1.")
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    result = subprocess.run([analyze, "verify", *paths], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "newsarchive-worker" not in result.stderr, result.stderr  # no warning about our units
