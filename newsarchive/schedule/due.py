@@ -55,11 +55,15 @@ def history_of(article: Article, published_at: datetime | None = None) -> Histor
 
 
 def published_at_of(session: Session, article: Article) -> datetime | None:
-    """The publication date the current version states (None when it states none)."""
+    """The publication date the current version states (None when it states none).
+
+    ``session.get``: the storing transaction has usually loaded that version already (an
+    unchanged re-check links its capture to it), so this costs no query per check.
+    """
     if article.current_version_id is None:
         return None
-    return session.scalar(select(ArticleVersion.published_at)
-                          .where(ArticleVersion.id == article.current_version_id))
+    version = session.get(ArticleVersion, article.current_version_id)
+    return version.published_at if version is not None else None
 
 
 def schedule_article(session: Session, article: Article, policy: Policy, *, now: datetime,
