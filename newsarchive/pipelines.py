@@ -21,6 +21,7 @@ from newsarchive.db.models import ArticleVersion, Capture
 from newsarchive.extensions import RUN_ID_STAT
 from newsarchive.items import ArticleGoneItem, ArticleItem, ArticleUnchangedItem, SourcePolledItem
 from newsarchive.schedule import due
+from newsarchive.storage_thread import inc_value, storage_thread
 from newsarchive.middlewares.warc import get_middleware
 from newsarchive.warc import warc_dir_from
 
@@ -55,36 +56,47 @@ class StoragePipeline:
             with self.sessions.begin() as session:
                 syndication.catch_up(session, self.syndication)
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if outage.happened(self.crawler):
             raise DropItem("database unavailable", log_level="DEBUG")
         try:
-            return self._store(item)
+            failed_write = await storage_thread(self.crawler).run(self._store, item)
         except Exception as exc:
             if not outage.is_outage(exc):
                 raise
             outage.stop_crawl(self.crawler, exc)
             raise DropItem("database unavailable", log_level="DEBUG") from None
+        if failed_write is not None:  # on the reactor thread: it stops the crawl
+            get_middleware(self.crawler)._write_failed(failed_write)
+        return item
 
-    def _store(self, item):
+    def _store(self, item) -> OSError | None:
+        """In the storage thread: the item's rows, in one transaction (retried once after a
+        concurrent insert), then an article's WARC metadata record; returns the error of a
+        failed metadata write."""
         for attempt in (1, 2):
             try:
                 if isinstance(item, ArticleItem):
-                    self._store_article(item)
-                elif isinstance(item, ArticleGoneItem):
+                    outcome, seq, fingerprint = self._store_article(item)
+                    try:
+                        self._write_metadata(item, outcome, seq, fingerprint)
+                    except OSError as exc:
+                        return exc
+                    return None
+                if isinstance(item, ArticleGoneItem):
                     self._store_gone(item)
-                elif isinstance(item, ArticleUnchangedItem):
+                if isinstance(item, ArticleUnchangedItem):
                     self._store_unchanged(item)
-                elif isinstance(item, SourcePolledItem):
+                if isinstance(item, SourcePolledItem):
                     self._store_poll(item)
-                return item
+                return None
             except IntegrityError:
                 if attempt == 2:
                     raise
                 logger.info("retrying %s after a concurrent insert", ItemAdapter(item).get("canonical_url"))
-        return item
+        return None
 
-    def _store_article(self, item: ArticleItem) -> None:
+    def _store_article(self, item: ArticleItem) -> tuple[str, int, str]:
         fetched_at = datetime.fromisoformat(item.fetched_at)
         content = ItemAdapter(item).asdict()
         with self.sessions.begin() as session:
@@ -105,11 +117,11 @@ class StoragePipeline:
                 self._fingerprint(session, recorded.version)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
             fingerprint = recorded.version.fingerprint
-        self._write_metadata(item, recorded.outcome, seq, fingerprint)
-        self.stats.inc_value(f"newsarchive/{recorded.outcome}")
-        self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
+        inc_value(self.stats, f"newsarchive/{recorded.outcome}")
+        inc_value(self.stats, f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
         if recorded.outcome == "new_version":
             logger.info("new version %d of %s: %s", seq, item.canonical_url, ", ".join(kinds) or "-")
+        return recorded.outcome, seq, fingerprint
 
     def _fingerprint(self, session, version: ArticleVersion) -> None:
         """Near-duplicate fingerprint and cluster (newsarchive.syndication); a failure there
@@ -119,10 +131,10 @@ class StoragePipeline:
                 done = syndication.fingerprint_version(session, version, self.syndication)
         except Exception:
             logger.exception("syndication fingerprint failed for version %s", version.id)
-            self.stats.inc_value("newsarchive/syndication/failed")
+            inc_value(self.stats, "newsarchive/syndication/failed")
             return
         if done is not None and done.matched:
-            self.stats.inc_value("newsarchive/syndication/clustered")
+            inc_value(self.stats, "newsarchive/syndication/clustered")
 
     def _reextract(self, version: ArticleVersion) -> dict[str, Any] | None:
         """``version``'s first capture through today's extractor (it was made by another)."""
@@ -138,7 +150,7 @@ class StoragePipeline:
 
         data = provenance.reextract(self.warc_dir, capture.warc_filename, capture.warc_offset,
                                     capture.url, capture.fetched_at, original)
-        self.stats.inc_value("newsarchive/reextracted" if data is not None else "newsarchive/reextract_failed")
+        inc_value(self.stats, "newsarchive/reextracted" if data is not None else "newsarchive/reextract_failed")
         return data
 
     def _write_metadata(self, item: ArticleItem, outcome: str, seq: int, fingerprint: str) -> None:
@@ -154,7 +166,7 @@ class StoragePipeline:
             "fingerprint": fingerprint, "source": item.source, "discovery": item.discovery,
             **{k: getattr(item, k) for k in store.CONTENT_FIELDS},
         }
-        archive.write_metadata(item.warc, item.url, payload)
+        archive.write_metadata_record(item.warc, item.url, payload)
 
     def _store_gone(self, item: ArticleGoneItem) -> None:
         with self.sessions.begin() as session:
@@ -167,7 +179,7 @@ class StoragePipeline:
             if article is not None and not item.redirected_to:  # a move: the page it leads to is stored next
                 self._schedule(session, article, item.outlet, datetime.fromisoformat(item.fetched_at))
         if change is not None:
-            self.stats.inc_value(f"newsarchive/{change.kinds[0]}")
+            inc_value(self.stats, f"newsarchive/{change.kinds[0]}")
             logger.info("%s: %s", change.kinds[0], item.canonical_url)
 
     def _store_unchanged(self, item: ArticleUnchangedItem) -> None:
@@ -181,8 +193,8 @@ class StoragePipeline:
                                                    version_id=item.version_id)
             if article is not None:
                 self._schedule(session, article, item.outlet, fetched_at)
-        self.stats.inc_value(f"newsarchive/{item.outcome}")
-        self.stats.inc_value(f"newsarchive/outlet/{item.outlet}/{item.outcome}")
+        inc_value(self.stats, f"newsarchive/{item.outcome}")
+        inc_value(self.stats, f"newsarchive/outlet/{item.outlet}/{item.outcome}")
 
     def _store_poll(self, item: SourcePolledItem) -> None:
         outlet = self.outlets.get(item.outlet)
@@ -202,4 +214,4 @@ class StoragePipeline:
             return
         plan = due.schedule_article(session, article, outlet.policy(), now=at, published_at=published_at)
         if plan.next_check_at is None:
-            self.stats.inc_value(f"newsarchive/outlet/{outlet_name}/checks_stopped")
+            inc_value(self.stats, f"newsarchive/outlet/{outlet_name}/checks_stopped")

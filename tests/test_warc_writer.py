@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import subprocess
@@ -229,7 +230,7 @@ def test_middleware_restamps_copied_meta_and_uses_injected_lookup(tmp_path: Path
     mw.process_request(req)
     assert req.meta["newsarchive_fetched_at"] == given  # caller's time is kept
     resp = HtmlResponse(req.url, body=b"<p>x</p>", request=req, protocol="HTTP/1.0")
-    mw.process_response(req, resp)
+    asyncio.run(mw.process_response(req, resp))  # the write runs in the storage thread
     warc = req.meta["warc"]
     assert warc["revisit"] and warc["date"] == given
     assert calls == [("http://example.test/p?a=1", warc["payload_digest"])]
@@ -245,7 +246,7 @@ def test_middleware_restamps_copied_meta_and_uses_injected_lookup(tmp_path: Path
 
     skipped = Request("http://example.test/s", meta={"dont_archive": True})
     mw.process_request(skipped)
-    mw.process_response(skipped, HtmlResponse(skipped.url, body=b"s", request=skipped))
+    asyncio.run(mw.process_response(skipped, HtmlResponse(skipped.url, body=b"s", request=skipped)))
     assert "warc" not in skipped.meta
 
     pointer = mw.write_metadata(warc, req.url, {"title": "t"})

@@ -20,6 +20,7 @@ from newsarchive import clock
 from newsarchive.db import outage, store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.middlewares.warc import get_middleware
+from newsarchive.storage_thread import storage_thread
 from newsarchive.warc import payload_digest
 from newsarchive.warc.repair import clear_repairs, pending_repairs
 
@@ -92,7 +93,7 @@ class CaptureLogMiddleware:
             stamp = datetime.fromisoformat(stamp)
         return stamp or clock.now()
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    async def process_response(self, request: Request, response: Response) -> Response:
         warc = request.meta.pop("warc", None)  # RedirectMiddleware copies meta: never reuse a hop's
         fetched_at = self._fetched_at(request)
         status = response.status
@@ -112,8 +113,7 @@ class CaptureLogMiddleware:
                           warc_length=warc.get("length"), warc_record_id=warc.get("record_id"),
                           warc_revisit=bool(warc.get("revisit")))
         try:
-            with self.sessions.begin() as session:
-                capture_id = store.add_capture(session, **fields).id
+            capture_id = await storage_thread(self.crawler).run(self._add_capture, fields)
         except Exception as exc:
             if not outage.is_outage(exc):
                 raise
@@ -124,6 +124,10 @@ class CaptureLogMiddleware:
         self.stats.inc_value("newsarchive/captures")
         self.stats.inc_value(f"newsarchive/captures/status/{status}")
         return response
+
+    def _add_capture(self, fields: dict[str, Any]) -> int:
+        with self.sessions.begin() as session:
+            return store.add_capture(session, **fields).id
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest):

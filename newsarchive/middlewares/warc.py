@@ -37,6 +37,7 @@ from scrapy.utils.defer import deferred_from_coro
 from scrapy.http import Response
 
 from newsarchive import clock
+from newsarchive.storage_thread import inc_value, storage_thread
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import RepairAction, repair_directory
@@ -148,7 +149,7 @@ class WarcCaptureMiddleware:
         meta[_STAMPED_KEY] = True
         return None
 
-    def process_response(
+    async def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Response:
         if not self._should_archive(request, response):
@@ -162,12 +163,7 @@ class WarcCaptureMiddleware:
         url = _without_userinfo(urldefrag(response.url)[0])
         body = response.body
         digest = payload_digest(body)
-        original = None
         confirmed = self._not_modified(request, response, url)
-        if confirmed is not None:
-            original = confirmed
-        elif body:  # a revisit of an empty payload saves nothing and confuses replay
-            original = as_original(self.revisit_lookup.lookup(url, digest))
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
         response_headers = _header_list(response.headers)
@@ -175,28 +171,37 @@ class WarcCaptureMiddleware:
         if head:  # a 304: the confirmed response's status and headers, freshened by the 304's
             status_line = head["status_line"]
             response_headers = freshened_head(head["headers"], response_headers)
+        exchange = dict(
+            url=url,
+            fetched_at=fetched_at,
+            request_line=self._request_line(request, protocol),
+            request_headers=self._archived_request_headers(request),
+            request_body=request.body or b"",
+            status_line=status_line,
+            response_headers=response_headers,
+            body=body,
+            ip_address=str(response.ip_address) if response.ip_address else None,
+            truncated="disconnect" if "dataloss" in response.flags else None,
+        )
+
+        def write() -> tuple[Any, Any]:
+            """In the storage thread: the revisit lookup (a query), the records, the fsync."""
+            original = confirmed
+            if original is None and body:  # a revisit of an empty payload saves nothing
+                original = as_original(self.revisit_lookup.lookup(url, digest))
+            revisit_of = confirmed if confirmed is not None else RevisitTarget(*original) if original else None
+            pointer, _ = writer.write_exchange(**exchange, revisit_of=revisit_of)
+            if original is None and body:
+                remember = getattr(self.revisit_lookup, "remember", None)
+                if remember is not None:
+                    remember(url, digest, pointer.record_id, warc_date(fetched_at))
+            return pointer, original
+
         try:
-            response_ptr, _ = writer.write_exchange(
-                url=url,
-                fetched_at=fetched_at,
-                request_line=self._request_line(request, protocol),
-                request_headers=self._archived_request_headers(request),
-                request_body=request.body or b"",
-                status_line=status_line,
-                response_headers=response_headers,
-                body=body,
-                ip_address=str(response.ip_address) if response.ip_address else None,
-                revisit_of=(confirmed if confirmed is not None
-                            else RevisitTarget(*original) if original else None),
-                truncated="disconnect" if "dataloss" in response.flags else None,
-            )
+            response_ptr, original = await storage_thread(self.crawler).run(write)
         except OSError as exc:
             self._write_failed(exc)
             raise IgnoreRequest(f"not archived (WARC write failed: {exc.strerror or exc})") from None
-        if original is None and body:
-            remember = getattr(self.revisit_lookup, "remember", None)
-            if remember is not None:
-                remember(url, digest, response_ptr.record_id, warc_date(fetched_at))
         self.stats.inc_value("warc/records", 2)
         if confirmed is not None:
             self.stats.inc_value("warc/revisits/server_not_modified")
@@ -218,15 +223,23 @@ class WarcCaptureMiddleware:
     def write_metadata(
         self, response_meta_warc: dict[str, Any], url: str, payload: dict[str, Any]
     ) -> WarcPointer | None:
-        """Write a metadata record concurrent to the response described by ``meta["warc"]``."""
-        writer = self.open_writer()
-        date = response_meta_warc.get("date") or datetime.now(UTC)
+        """Write a metadata record concurrent to the response described by ``meta["warc"]``
+        (on the reactor thread: a failed write stops the crawl here)."""
         try:
-            pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
+            return self.write_metadata_record(response_meta_warc, url, payload)
         except OSError as exc:
             self._write_failed(exc)
             return None
-        self.stats.inc_value("warc/records")
+
+    def write_metadata_record(
+        self, response_meta_warc: dict[str, Any], url: str, payload: dict[str, Any]
+    ) -> WarcPointer:
+        """:meth:`write_metadata` for the storage thread: an OSError is raised to the caller,
+        who reports it with :meth:`_write_failed` on the reactor thread."""
+        writer = self.open_writer()
+        date = response_meta_warc.get("date") or datetime.now(UTC)
+        pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
+        inc_value(self.stats, "warc/records")
         return pointer
 
     def _write_failed(self, exc: OSError) -> None:
