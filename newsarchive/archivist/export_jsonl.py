@@ -24,7 +24,7 @@ from newsarchive.archivist.selection import Selection
 from newsarchive.changes import align_versions
 from newsarchive.db import store
 from newsarchive.db.models import Article, ArticleVersion, Change, Outlet
-from newsarchive.db.queries import change_feed
+from newsarchive.db.queries import FEED_CHUNK, change_feed
 
 LABELS = {"added": "Addition", "removed": "Deletion", "edited": "Edit", "moved": "Refactor",
           "same": "Unchanged"}
@@ -53,7 +53,7 @@ def export_jsonl(session: Session, selection: Selection, out: IO[str], *,
              .join(Article, Change.article_id == Article.id).join(Outlet, Article.outlet_id == Outlet.id)
              .where(new.in_feed, old.in_feed).order_by(new.captured_at, Change.article_id, new.seq))
     pairs = selection.where_versions(pairs, version=new, article=Article)  # by the newer version
-    for _change, before, after, article, outlet in session.execute(pairs.execution_options(yield_per=200)):
+    for _change, before, after, article, outlet in session.execute(pairs.execution_options(yield_per=FEED_CHUNK)):
         steps = align_versions(store.version_content(before), store.version_content(after))
         for position, step in enumerate(steps):
             out.write(json.dumps({

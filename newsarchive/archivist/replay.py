@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 
 PYWB_REQUIREMENT = "pywb>=2.8,<3"  # 2.8 added wb-manager add --unpack-wacz
@@ -128,15 +129,22 @@ def replay_link(base: str, capture: object) -> str | None:
     None when no server is configured, the capture has no readable record, or its URL is not
     http(s); credentials in a fetched URL never reach the link (the record's URI has none).
     """
-    from newsarchive.archivist.export_wacz import page_url
-
     if not base or capture is None or not getattr(capture, "warc_record_id", None) \
             or getattr(capture, "warc_lost", False):
         return None
-    url = page_url(capture.url)  # type: ignore[attr-defined]
-    if not url.lower().startswith(("http://", "https://")):
+    return replay_address(base, capture.url, capture.fetched_at)  # type: ignore[attr-defined]
+
+
+def replay_address(base: str, url: str, fetched_at: datetime) -> str | None:
+    """The replay server's address of ``url`` as fetched at ``fetched_at`` (the one builder of
+    replay links: ``diff``, the web view); None for a non-http(s) URL. The URL is the one the
+    record is filed under: no fragment, no ``user:password@``."""
+    from newsarchive.archivist.export_wacz import page_url
+
+    url = page_url(url)
+    if not base or not url.lower().startswith(("http://", "https://")):
         return None
-    return f"{base.rstrip('/')}/{capture.fetched_at.strftime('%Y%m%d%H%M%S')}/{url}"  # type: ignore[attr-defined]
+    return f"{base.rstrip('/')}/{fetched_at.strftime('%Y%m%d%H%M%S')}/{url}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -6,8 +6,10 @@ README "Change feed"): add keys if needed, never rename or drop one.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -17,6 +19,7 @@ from newsarchive.changes import ChangeRecord
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change, Outlet, SyndicationMember
 
 EVENTS = ("version", "reverted", "article_removed", "redirected")
+FEED_CHUNK = 100  # rows fetched from the database at a time (a feed object carries its whole text)
 
 
 def feed_versions() -> Select[tuple[ArticleVersion]]:
@@ -108,33 +111,46 @@ def change_feed(session: Session, *, since: datetime | None = None, outlet: str 
     if outlet:
         versions = versions.where(Outlet.name == outlet)
         events = events.where(Outlet.name == outlet)
+    # Each query comes sorted from the database and is read in chunks (a server-side cursor
+    # on PostgreSQL), and the two are merged on the same key, so memory stays bounded
+    # whatever the archive's size. Same instant: versions before the event that followed them.
+    versions = versions.order_by(ArticleVersion.captured_at, ArticleVersion.article_id, ArticleVersion.seq)
+    events = events.order_by(Change.created_at, Change.article_id, func.coalesce(ArticleVersion.seq, 0),
+                             Change.id)
 
-    rows: list[tuple[datetime, int, int, dict[str, Any]]] = []
-    for version, url, outlet_name, change, capture, previous_seq, cluster_id in session.execute(versions):
-        record = _change(change)
-        if wanted and not (record and wanted & set(record["kinds"])):
-            continue
-        rows.append((version.captured_at, version.article_id, version.seq, {
-            "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
-            "captured_at": _iso(version.captured_at), **_content(version),
-            "change": record, "redirected_to": None, "warc": warc_pointer(capture),
-            "previous_version": previous_seq, "cluster": cluster_id,
-        }))
-    for change, url, outlet_name, version, capture, before, cluster_id in session.execute(events):
-        record = _change(change)
-        if wanted and not wanted & set(record["kinds"]):
-            continue
-        event = ("reverted" if change.reverted_to_id is not None
-                 else "redirected" if "redirected" in record["kinds"] else "article_removed")
-        rows.append((change.created_at, change.article_id, version.seq if version else 0, {
-            "event": event, "url": url, "outlet": outlet_name,
-            "version": version.seq if version else None,
-            "previous_version": before.seq if before else None,
-            "captured_at": _iso(change.created_at), **_content(version),
-            "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
-            "warc": warc_pointer(capture), "cluster": cluster_id,
-        }))
-    # same instant: versions before the event that followed them
-    rows.sort(key=lambda r: (r[0], r[1], r[2], r[3]["event"] != "version"))
-    for *_, row in rows:
+    def version_rows() -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+        for version, url, outlet_name, change, capture, previous_seq, cluster_id in _stream(session, versions):
+            record = _change(change)
+            if wanted and not (record and wanted & set(record["kinds"])):
+                continue
+            yield (version.captured_at, version.article_id, version.seq, False), {
+                "event": "version", "url": url, "outlet": outlet_name, "version": version.seq,
+                "captured_at": _iso(version.captured_at), **_content(version),
+                "change": record, "redirected_to": None, "warc": warc_pointer(capture),
+                "previous_version": previous_seq, "cluster": cluster_id,
+            }
+
+    def event_rows() -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+        for change, url, outlet_name, version, capture, before, cluster_id in _stream(session, events):
+            record = _change(change)
+            if wanted and not wanted & set(record["kinds"]):
+                continue
+            event = ("reverted" if change.reverted_to_id is not None
+                     else "redirected" if "redirected" in record["kinds"] else "article_removed")
+            yield (change.created_at, change.article_id, version.seq if version else 0, True), {
+                "event": event, "url": url, "outlet": outlet_name,
+                "version": version.seq if version else None,
+                "previous_version": before.seq if before else None,
+                "captured_at": _iso(change.created_at), **_content(version),
+                "change": record, "redirected_to": (change.detail or {}).get("redirected_to"),
+                "warc": warc_pointer(capture), "cluster": cluster_id,
+            }
+
+    for _key, row in heapq.merge(version_rows(), event_rows(), key=itemgetter(0)):
         yield row
+
+
+def _stream(session: Session, query: Select[Any]) -> Iterator[Any]:
+    """Rows of ``query`` fetched ``FEED_CHUNK`` at a time (``yield_per`` streams the results:
+    a server-side cursor on PostgreSQL, SQLite steps its cursor), never all of them at once."""
+    yield from session.execute(query.execution_options(yield_per=FEED_CHUNK))

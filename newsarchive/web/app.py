@@ -26,6 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from newsarchive.archivist.replay import replay_address
 from newsarchive.changes import KINDS
 from newsarchive.web import diffview, queries
 from newsarchive.web.feeds import changes_feed
@@ -134,10 +135,7 @@ class WebView:
         if row.capture_id is None or not row.warc_record_id or row.warc_lost:
             return None
         if self.config.replay_url:
-            if not _is_web_url(row.capture_url):
-                return None
-            stamp = row.fetched_at.strftime("%Y%m%d%H%M%S")
-            return f"{self.config.replay_url.rstrip('/')}/{stamp}/{row.capture_url}"
+            return replay_address(self.config.replay_url, row.capture_url, row.fetched_at)
         return str(request.url_for("record", capture_id=row.capture_id))
 
     # -- pages -------------------------------------------------------------------------
