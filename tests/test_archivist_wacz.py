@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive.archivist.export_wacz import _merged_index
 from newsarchive.db.models import Article, ArticleVersion, Capture, Outlet
 from newsarchive.warc.writer import warc_date
 from tests.test_archivist_verify import archive  # noqa: F401 - fixture: edition 1, then edition 2
@@ -61,6 +62,43 @@ def records_of(wacz: zipfile.ZipFile) -> list[tuple[str, dict[str, str], bytes]]
     return out
 
 
+def zipnum_lines(idx: bytes, cdx_gz: bytes) -> list[str]:
+    """Check a ZipNum index (``!meta`` header, then first key, offset, length and sha256 of
+    each gzip block, blocks back to back) against its ``.cdx.gz``; return the CDXJ lines."""
+    header, *entries = idx.decode().splitlines()
+    assert header.startswith("!meta 0 ")
+    assert json.loads(header.split(" ", 2)[2]) == {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}
+    lines: list[str] = []
+    end = 0
+    for entry in entries:
+        key, _, info = entry.partition(" {")
+        info = json.loads("{" + info)
+        assert info["offset"] == end
+        block = cdx_gz[end:end + info["length"]]
+        assert info["digest"] == "sha256:" + hashlib.sha256(block).hexdigest()
+        text = gzip.decompress(block).decode().splitlines()  # one whole gzip member
+        assert text and text[0].startswith(key + " {")
+        lines += text
+        end += info["length"]
+    assert end == len(cdx_gz)
+    return lines
+
+
+def test_the_index_blocks_are_sorted_gzip_members_each_named_in_the_idx(tmp_path):
+    """Several blocks (the package test's small archive fills only one): merged, sorted, every
+    block its own gzip member starting at the key its ``.idx`` line names."""
+    a, b = tmp_path / "a.cdxj", tmp_path / "b.cdxj"
+    a.write_text("".join(f'org,example)/a{i:02d} 20260105100000 {{"filename": "a.warc.gz"}}\n'
+                         for i in range(0, 10, 2)), encoding="utf-8")
+    b.write_text("!meta 0 {}\n" + "".join(f'org,example)/a{i:02d} 20260105110000 {{"filename": "b.warc.gz"}}\n'
+                                          for i in range(1, 10, 2)), encoding="utf-8")
+    cdx, idx = tmp_path / "index.cdx.gz", tmp_path / "index.idx"
+    assert _merged_index([str(a), str(b)], str(cdx), str(idx), block_lines=3) == 10
+    lines = zipnum_lines(idx.read_bytes(), cdx.read_bytes())
+    assert len(idx.read_text().splitlines()) == 1 + 4  # header, then ceil(10 / 3) blocks
+    assert lines == sorted(lines) and [line.split(" ")[0][-2:] for line in lines] == [f"{i:02d}" for i in range(10)]
+
+
 def stored_versions(crawl, outlet: str | None = None) -> set[tuple[str, str, str]]:
     """(capture URL, WARC-Date of the first capture, title) of every stored version."""
     with crawl.sessions()() as session:
@@ -83,7 +121,7 @@ def test_pages_are_the_stored_versions_and_the_package_is_whole(archive, tmp_pat
     with zipfile.ZipFile(out) as wacz:
         names = set(wacz.namelist())
         assert {"datapackage.json", "datapackage-digest.json", "pages/pages.jsonl",
-                "indexes/index.cdx.gz"} <= names
+                "indexes/index.cdx.gz", "indexes/index.idx"} <= names
         header, pages = pages_of(wacz)
         assert header["format"] == "json-pages-1.0" and header["id"] == "pages"
         # (c) exactly one page per stored version: url, ts as WARC-Date, headline + version number
@@ -104,6 +142,8 @@ def test_pages_are_the_stored_versions_and_the_package_is_whole(archive, tmp_pat
         assert lines == sorted(lines) and len(lines) >= len(pages) + len(revisits)
         warcs = {n.removeprefix("archive/") for n in names if n.startswith("archive/")}
         assert {json.loads(line.split(" ", 2)[2])["filename"] for line in lines} <= warcs
+        # ... as a ZipNum cluster: index.idx names each gzip block (ReplayWeb.page reads only this)
+        assert zipnum_lines(wacz.read("indexes/index.idx"), wacz.read("indexes/index.cdx.gz")) == lines
         # datapackage: every file with its sha256 and size; stored (not deflated) WARCs and index
         package = json.loads(wacz.read("datapackage.json"))
         assert package["profile"] == "data-package" and package["wacz_version"] == "1.1.1"
@@ -162,7 +202,8 @@ def test_the_wacz_validates_and_pywb_replays_every_page_from_it(sqlite_archive, 
     by_date = {(h["WARC-Target-URI"], h["WARC-Date"]): body for kind, h, body in records if kind == "response"}
     revisits = [h for kind, h, _ in records if kind == "revisit"]
     assert revisits
-    # (b) pywb loads the WACZ itself (wb-manager add --unpack-wacz: its WARCs and index.cdx.gz)
+    # (b) pywb loads the WACZ itself (wb-manager add --unpack-wacz: its WARCs and index.cdx.gz,
+    # read whole; it ignores index.idx)
     root = tmp_path / "pywb"
     root.mkdir()
     with wayback(ensure_pywb_venv(), root, [out], "--unpack-wacz") as port:

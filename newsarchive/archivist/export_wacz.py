@@ -5,8 +5,13 @@ The package (a ZIP, https://specs.webrecorder.net/wacz/1.1.1/) holds:
 * ``archive/data.warc.gz`` (and ``data-00002.warc.gz``, ... past 1 GB): exactly the records of
   ``export --format warc`` for the same selection, so revisits bring their originals and the
   package replays on its own;
-* ``indexes/index.cdx.gz``: one gzip-compressed CDXJ of those files, ``filename`` relative to
-  ``archive/`` (the name pywb's ``wb-manager add --unpack-wacz`` and ReplayWeb.page read);
+* ``indexes/index.cdx.gz`` + ``indexes/index.idx``: the sorted CDXJ of those files
+  (``filename`` relative to ``archive/``) as a ZipNum cluster, as py-wacz writes it: the
+  ``.cdx.gz`` is one gzip member per block of ``INDEX_BLOCK_LINES`` lines, and the ``.idx``
+  names each block's first key, offset, length and sha256. ReplayWeb.page (wabac.js) reads
+  only ``.idx``, ``.cdx`` or ``.cdxj`` index files: given a bare ``index.cdx.gz`` it finds no
+  capture at all. It then fetches just the blocks a lookup needs; pywb's ``wb-manager add
+  --unpack-wacz`` reads the ``.cdx.gz`` whole (gzip members concatenate) and ignores the ``.idx``;
 * ``pages/pages.jsonl``: a header line, then one page per stored article version: the URL
   fetched, ``ts`` = the version's first capture time exactly as that record's ``WARC-Date``,
   ``title`` = headline + `` (version N)``; so a replay tool lists "Story X (version 3)" and
@@ -47,6 +52,8 @@ from newsarchive.warc.writer import warc_date
 WACZ_VERSION = "1.1.1"
 PAGES_FORMAT = "json-pages-1.0"
 INDEX_NAME = "indexes/index.cdx.gz"
+INDEX_IDX_NAME = "indexes/index.idx"
+INDEX_BLOCK_LINES = 1024  # py-wacz's block size: one gzip member (one Range read) per block
 PAGES_NAME = "pages/pages.jsonl"
 
 
@@ -93,16 +100,38 @@ def iter_pages(session: Session, selection: Selection) -> Iterator[dict[str, obj
         }
 
 
-def _merged_index(cdxj_paths: list[str], out: str) -> int:
-    """Merge the per-file sorted CDXJ indexes into one gzip file, still sorted; returns lines."""
+def _merged_index(cdxj_paths: list[str], out: str, idx_out: str,
+                  block_lines: int = INDEX_BLOCK_LINES) -> int:
+    """Merge the per-file sorted CDXJ indexes into a ZipNum cluster (``out``: gzip blocks,
+    ``idx_out``: one line per block); still sorted, one block in memory; returns lines."""
     count = 0
     with ExitStack() as stack:
         sources = [stack.enter_context(open(p, encoding="utf-8")) for p in cdxj_paths]
-        sink = stack.enter_context(gzip.open(out, "wt", encoding="utf-8"))
+        sink = stack.enter_context(open(out, "wb"))
+        idx = stack.enter_context(open(idx_out, "w", encoding="utf-8"))
+        idx.write("!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0",
+                                           "filename": os.path.basename(INDEX_NAME)}) + "\n")
+        block: list[str] = []
+        offset = 0
+
+        def flush() -> None:
+            nonlocal offset
+            data = gzip.compress("".join(block).encode("utf-8"), mtime=0)
+            key = block[0].split(" {", 1)[0].strip()  # "urlkey timestamp"
+            idx.write(key + " " + json.dumps({"offset": offset, "length": len(data),
+                                              "digest": "sha256:" + hashlib.sha256(data).hexdigest()}) + "\n")
+            sink.write(data)
+            offset += len(data)
+            block.clear()
+
         for line in heapq.merge(*sources):
             if line.strip() and not line.startswith("!"):
-                sink.write(line if line.endswith("\n") else line + "\n")
+                block.append(line if line.endswith("\n") else line + "\n")
                 count += 1
+                if len(block) == block_lines:
+                    flush()
+        if block:
+            flush()
     return count
 
 
@@ -129,8 +158,8 @@ def export_wacz(session: Session, directory: str | os.PathLike[str], selection: 
             raise ExportError("the selection holds no archived capture: nothing to package")
         result.records, result.captures, result.originals = warc.records, warc.captures, warc.originals
         result.warcs = [os.path.basename(p) for p in warc.files]
-        index = os.path.join(work, "index.cdx.gz")
-        result.index_lines = _merged_index([index_path_for(p) for p in warc.files], index)
+        index, index_idx = os.path.join(work, "index.cdx.gz"), os.path.join(work, "index.idx")
+        result.index_lines = _merged_index([index_path_for(p) for p in warc.files], index, index_idx)
         pages = os.path.join(work, "pages.jsonl")
         with open(pages, "w", encoding="utf-8") as fh:
             fh.write(json.dumps({"format": PAGES_FORMAT, "id": "pages",
@@ -142,7 +171,8 @@ def export_wacz(session: Session, directory: str | os.PathLike[str], selection: 
             select(func.count()).select_from(selection.versions().order_by(None).subquery())) or 0
 
         entries = [(p, "archive/" + os.path.basename(p), zipfile.ZIP_STORED) for p in warc.files]
-        entries += [(index, INDEX_NAME, zipfile.ZIP_STORED), (pages, PAGES_NAME, zipfile.ZIP_DEFLATED)]
+        entries += [(index, INDEX_NAME, zipfile.ZIP_STORED), (index_idx, INDEX_IDX_NAME, zipfile.ZIP_STORED),
+                    (pages, PAGES_NAME, zipfile.ZIP_DEFLATED)]
         resources = []
         for path, name, _ in entries:
             digest, size = _hash(path)
