@@ -307,6 +307,24 @@ def test_replay_url_setting_links_versions_to_the_replay_server(archive, story_i
     assert len(links) == 2 and all(f"/{archive.url(FERRY)}" in link for link in links)  # the URL as fetched
 
 
+def test_replay_links_drop_credentials_and_fragments():
+    """The web view builds replay links with archivist.replay's one builder: the URL the record
+    is filed under (no ``user:password@``, no fragment), http(s) only."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from newsarchive.web.app import ViewConfig, WebView
+
+    view = WebView(ViewConfig(db_url="", warc_dir="", replay_url="http://127.0.0.1:8080/news/"), sessions=None)
+    row = SimpleNamespace(capture_id=7, warc_record_id="<urn:uuid:1>", warc_lost=False,
+                          capture_url="https://editor:s3cret@ledger.example/2026/01/05/story#top",
+                          fetched_at=datetime(2026, 1, 5, 9, 30, 1, tzinfo=UTC))
+    assert view.capture_link(None, row) == \
+        "http://127.0.0.1:8080/news/20260105093001/https://ledger.example/2026/01/05/story"
+    assert view.capture_link(None, SimpleNamespace(**{**vars(row), "capture_url": "javascript:alert(1)"})) is None
+    assert view.capture_link(None, SimpleNamespace(**{**vars(row), "warc_lost": True})) is None
+
+
 def test_pages_send_a_strict_content_security_policy(server):
     status, headers, _ = server.get("/")
     assert status == 200

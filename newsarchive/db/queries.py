@@ -68,7 +68,8 @@ def _change(change: Change | None) -> dict[str, Any] | None:
 def change_feed(session: Session, *, since: datetime | None = None, outlet: str | None = None,
                 kinds: Iterable[str] = ()) -> Iterator[dict[str, Any]]:
     """Every visible version (with its change record), every flip back to a known version
-    (``reverted``) and every removal/redirect event, oldest first.
+    (``reverted``) and every removal/redirect event, oldest first, streamed: rows are read
+    from the database a chunk at a time, never all at once (``export --format jsonl``).
 
     Versions held for review or rejected (newsarchive.health) are left out. ``since`` keeps
     versions that became visible at or after that instant (a confirmed storm's versions enter
