@@ -18,7 +18,7 @@ from scrapy.settings import Settings
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from newsarchive import __version__
+from newsarchive import __version__, clock
 from newsarchive.config import ConfigError
 from newsarchive.urls import mask_url
 
@@ -450,7 +450,7 @@ def cmd_record(args: argparse.Namespace) -> int:
         captures = session.scalars(query).all()
         if not captures:
             raise CommandError(f"no archived capture of {args.url}")
-        at = args.at or datetime.now(UTC)
+        at = args.at or clock.now()
         capture = min(captures, key=lambda c: abs((c.fetched_at - at).total_seconds()))
         record = read_record(os.path.join(directory, capture.warc_filename), capture.warc_offset)
         origin = ""
@@ -765,7 +765,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CommandError, ConfigError) as exc:
+    except (CommandError, ConfigError, clock.ClockError) as exc:
         print(f"newsarchive {args.verb}: error: {mask_url(str(exc))}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:

@@ -141,6 +141,11 @@ class Outlet:
             "feeds": list(self.feeds),
             "sitemaps": list(self.sitemaps),
             "id_pattern": self.id_pattern.pattern if self.id_pattern else None,
+            # the schedule it was crawled under (durations in seconds)
+            **{key: getattr(self, key).total_seconds() for key in _DURATIONS},
+            "check_jitter": self.check_jitter,
+            "recrawl_budget": self.recrawl_budget,
+            "recrawl_seconds": self.recrawl_seconds,
         }
 
 

@@ -44,6 +44,28 @@ def test_a_bad_extraction_pool_size_exits_2_before_any_request(crawl, site):
     assert site.site.requests == []
 
 
+class AllOnlySource:
+    """A recheck source written before the schedule: it can serve -a recrawl=all only."""
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()
+
+    def known_articles(self, outlets):
+        return iter(())
+
+
+def test_a_recheck_source_without_due_articles_exits_2_before_any_request(crawl, site):
+    result = crawl("recrawl=due", settings=("NEWSARCHIVE_RECHECK_SOURCE=tests.test_exit_codes.AllOnlySource",),
+                   check=False)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert len(errors) == 1 and "AllOnlySource has no due_articles()" in errors[0], result.stderr
+    assert "Traceback" not in result.stderr and site.site.requests == []
+    assert crawl("recrawl=all", settings=("NEWSARCHIVE_RECHECK_SOURCE=tests.test_exit_codes.AllOnlySource",),
+                 check=False).returncode == 0
+
+
 def test_bad_clock_override_exits_2(crawl, site, monkeypatch):
     monkeypatch.setenv("NEWSARCHIVE_NOW", "yesterday")
     result = crawl(check=False)

@@ -50,7 +50,7 @@ class Run:
 def test_due_rechecks_are_conditional_and_unchanged_pages_make_no_version(tmp_path, db_url, monkeypatch, honour):
     outlet = StaticOutlet(count=3, honour_conditional=honour)
     with StaticServer(outlet) as server:
-        run = Run(server, tmp_path, db_url if honour else f"sqlite:///{tmp_path / 'a.sqlite3'}")
+        run = Run(server, tmp_path, db_url)
         run(T0, monkeypatch=monkeypatch)
         assert len(outlet.article_requests()) == 3
         sessions = run.sessions()
@@ -98,15 +98,15 @@ def _newsarchive(*args: str, env: dict[str, str]):
                           text=True, timeout=300)
 
 
-def test_recrawl_command_lock_summary_log_dry_run_and_status(tmp_path, monkeypatch):
+def test_recrawl_command_lock_summary_log_dry_run_and_status(tmp_path, monkeypatch, db_url):
     import fcntl
     import os
 
     outlet = StaticOutlet(count=2)
     with StaticServer(outlet) as server:
-        run = Run(server, tmp_path, "")
+        run = Run(server, tmp_path, db_url)
         env = dict(os.environ, NEWSARCHIVE_OUTLETS=str(run.outlets), NEWSARCHIVE_DATA_DIR=str(run.data),
-                   NEWSARCHIVE_ALLOW_ADDRESSES="127.0.0.1", NEWSARCHIVE_NOW=T0)
+                   NEWSARCHIVE_DB_URL=db_url, NEWSARCHIVE_ALLOW_ADDRESSES="127.0.0.1", NEWSARCHIVE_NOW=T0)
         fast = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False"]
         first = _newsarchive("recrawl", *fast, env=env)  # a fresh data dir: the listing is due, logs made
         assert first.returncode == 0, first.stderr
@@ -149,6 +149,21 @@ def test_recrawl_exit_codes_as_cron_sees_them(tmp_path):
         usage = _newsarchive("recrawl", "--outlet", "nosuch", env=env)
         assert usage.returncode == 2 and "no outlet named 'nosuch'" in usage.stderr
         assert "Traceback" not in usage.stderr and outlet.requests == []
+        clock = _newsarchive("recrawl", env=dict(env, NEWSARCHIVE_NOW="yesterday"))
+        assert clock.returncode == 2 and clock.stderr.strip().splitlines() == [
+            "newsarchive recrawl: error: NEWSARCHIVE_NOW='yesterday' is not an ISO 8601 time "
+            "(e.g. 2026-01-05T21:00:00Z)"]
+        broken = tmp_path / "broken.toml"
+        broken.write_text("[[outlet]\nname = 'x'\n")
+        config = _newsarchive("recrawl", env=dict(env, NEWSARCHIVE_OUTLETS=str(broken)))
+        assert config.returncode == 2 and "not valid TOML" in config.stderr and "Traceback" not in config.stderr
+        down = dict(env, NEWSARCHIVE_DB_URL="postgresql://archive:s3cret@127.0.0.1:1/news")
+        for verb in (["recrawl"], ["recrawl", "--dry-run"], ["status"]):
+            unavailable = _newsarchive(*verb, env=down)
+            assert unavailable.returncode == 69, (verb, unavailable.stderr)
+            lines = unavailable.stderr.strip().splitlines()
+            assert len(lines) == 1 and "error: database:" in lines[0] and "s3cret" not in lines[0], verb
+        assert outlet.requests == []
         with socket.socket() as closed:
             closed.bind(("127.0.0.1", 0))
             port = closed.getsockname()[1]

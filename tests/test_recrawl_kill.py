@@ -41,11 +41,15 @@ def _wait_for(condition, what: str, timeout: float = 120) -> None:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
+    """Any thread of ``pid`` still running (a killed process's leader turns zombie before its
+    other threads are gone, and its files, the lock among them, close with the last one)."""
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            if (task / "stat").read_text().split(")")[-1].split()[0] != "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return False
 
 
 def _children(pid: int) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 
 from newsarchive.config import ConfigError, parse_outlets
 from newsarchive.db import store
+from newsarchive.recheck import DatabaseRecheckSource, KeySet
 from newsarchive.schedule import due
 from newsarchive.schedule.policy import (
     History,
@@ -128,6 +130,9 @@ def test_durations_and_outlet_keys():
     outlet = parse_outlets(base + 'min_interval = "30m"\nmax_age = "10d"\nrecrawl_budget = 50\n')[0]
     assert outlet.policy().min_interval == timedelta(minutes=30) and outlet.policy().max_age == timedelta(days=10)
     assert outlet.recrawl_budget == 50
+    snapshot = json.loads(json.dumps(outlet.snapshot()))  # stored with the outlet row: the schedule too
+    assert (snapshot["min_interval"], snapshot["max_age"], snapshot["recrawl_budget"]) == (1800, 864000, 50)
+    assert snapshot["poll_max_interval"] == 6 * 3600 and snapshot["check_jitter"] == outlet.check_jitter
     with pytest.raises(ConfigError, match="outlet 'x': field 'max_age'"):
         parse_outlets(base + 'max_age = "soon"\n')
     with pytest.raises(ConfigError, match="field 'min_interval': is longer than max_interval"):
@@ -186,3 +191,23 @@ def test_a_stored_check_schedules_the_next_one(sessions):
         assert article.check_count == 3
         due.schedule_article(session, article, policy, now=T0 + timedelta(days=31))
         assert article.next_check_at is None and article.checks_stopped_at == T0 + timedelta(days=31)
+
+
+def test_known_keys_stream_into_a_compact_set(sessions, db_url):
+    with sessions.begin() as session:
+        one = store.get_or_create_outlet(session, "one")
+        two = store.get_or_create_outlet(session, "two")
+        session.flush()
+        for n in range(50):
+            _article(session, one, n, next_check_at=None, stopped=n % 2 == 0)
+        moved = _article(session, one, 99, next_check_at=None)
+        moved.redirected_to = "https://example.com/a/new-99"
+        _article(session, two, 200, next_check_at=None)
+    keys = DatabaseRecheckSource(db_url).known_keys(["one"])
+    assert isinstance(keys, KeySet) and len(keys) == 52
+    assert "https://example.com/a/8" in keys and "https://example.com/a/new-99" in keys  # stopped ones too
+    assert "https://example.com/a/200" not in keys and "https://example.com/a/1000" not in keys
+    big = KeySet(f"https://example.com/news/story-{n}" for n in range(100_000))
+    assert big.nbytes == 8 * 100_000  # a set of the strings would hold ~15x that
+    assert all(f"https://example.com/news/story-{n}" in big for n in range(0, 100_000, 997))
+    assert "https://example.com/news/story-100000" not in big

@@ -22,6 +22,7 @@ from newsarchive.config import ConfigError, load_outlets
 from newsarchive.db import outage
 from newsarchive.extraction_pool import workers_from
 from newsarchive.db.engine import db_url_from, session_factory
+from newsarchive.recheck import check_source
 from newsarchive.spiders.news import ArgumentError, check_arguments
 from newsarchive.urls import mask_url
 
@@ -37,6 +38,7 @@ class Command(ScrapyCrawlCommand):
             clock.check()
             load_outlets(self.settings["NEWSARCHIVE_OUTLETS"], only=spargs.get("outlets"))
             workers_from(self.settings)
+            check_source(self.settings["NEWSARCHIVE_RECHECK_SOURCE"], spargs.get("recrawl"))
         except (ArgumentError, ConfigError, clock.ClockError) as exc:
             print(f"scrapy crawl: error: {exc}", file=sys.stderr)
             raise SystemExit(exitcodes.USAGE) from None

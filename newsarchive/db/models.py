@@ -26,6 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from newsarchive import clock
 from sqlalchemy.sql import ColumnElement, or_
 
 
@@ -49,7 +51,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Row defaults follow the one clock (``NEWSARCHIVE_NOW`` moves them with everything else)."""
+    return clock.now()
 
 
 class Base(DeclarativeBase):

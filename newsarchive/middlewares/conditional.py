@@ -34,7 +34,8 @@ from typing import Any
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Response
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
@@ -42,8 +43,12 @@ from newsarchive.db import store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.reader import read_record
+from newsarchive.warc.revisits import freshened_head
 
 META_KEY = "newsarchive_conditional"
+#: Response flag: the body is the archived one a 304 confirmed (listings, feeds, sitemaps).
+NOT_MODIFIED_FLAG = "not_modified"
+SOURCE_ROLES = ("listing", "feed", "sitemap")
 
 
 def _original_head(warc_dir: str | None, filename: str | None, offset: int | None) -> dict[str, Any] | None:
@@ -76,7 +81,16 @@ def reference_capture(sessions: Any, url: str, warc_dir: str | None = None) -> d
                 "etag": last.etag, "last_modified": last.last_modified,
                 "payload_digest": last.payload_digest, "record_id": original.warc_record_id,
                 "target_uri": original.url, "date": original.fetched_at.isoformat(),
+                "warc_filename": original.warc_filename, "warc_offset": original.warc_offset,
                 "head": _original_head(warc_dir, original.warc_filename, original.warc_offset)}
+
+
+def _original_body(warc_dir: str, reference: dict[str, Any]) -> bytes | None:
+    """The payload of the record a 304 confirms, as stored (still content-encoded)."""
+    try:
+        return read_record(os.path.join(warc_dir, reference["warc_filename"]), reference["warc_offset"]).body
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 class ConditionalRequestMiddleware:
@@ -108,11 +122,14 @@ class ConditionalRequestMiddleware:
                              else "newsarchive/conditional/no_validator")
         return None
 
-    def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
-        if not isinstance(request.meta.get(META_KEY), dict):
+    async def process_response(self, request: Request, response: Response, spider: Any = None) -> Response:
+        reference = request.meta.get(META_KEY)
+        if not isinstance(reference, dict):
             return response
         if response.status == 304:
             self.stats.inc_value("newsarchive/conditional/not_modified")
+            if request.meta.get("role") in SOURCE_ROLES and reference.get("url") == response.url:
+                return await self._confirmed_source(request, response, reference)
         elif 300 <= response.status < 400 and b"Location" in response.headers:
             # The validators belong to this URL: the redirect target is fetched unconditionally
             # (RedirectMiddleware, further out, copies the request after this runs).
@@ -120,6 +137,26 @@ class ConditionalRequestMiddleware:
                 request.headers.pop(name, None)
             request.meta[META_KEY] = None
         return response
+
+    async def _confirmed_source(self, request: Request, response: Response, reference: dict[str, Any]) -> Response:
+        """A listing, feed or sitemap the server says is unchanged: hand the spider the body it
+        confirms (read from the archive in a thread), so the links it lists are still followed
+        (a story a budget or a killed run left unfetched is not lost behind 304s), flagged
+        ``not_modified`` so the poll counts as unchanged. The WARC and capture-log middlewares,
+        further in, have already archived the 304 itself."""
+        head = reference.get("head")
+        body = await maybe_deferred_to_future(deferToThread(_original_body, self.warc_dir, reference)) \
+            if head else None
+        if body is None:
+            self.stats.inc_value("newsarchive/conditional/source_unreadable")
+            return response
+        sent = [(bytes(k), bytes(v)) for k in response.headers for v in response.headers.getlist(k)]
+        headers = Headers(freshened_head(head["headers"], sent))
+        cls = responsetypes.from_args(headers=headers, url=response.url, body=body)
+        self.stats.inc_value("newsarchive/conditional/sources_not_modified")
+        return cls(url=response.url, status=200, headers=headers, body=body, request=request,
+                   flags=[*response.flags, NOT_MODIFIED_FLAG], certificate=response.certificate,
+                   ip_address=response.ip_address, protocol=response.protocol)
 
 
 def confirmed(meta: dict[str, Any]) -> dict[str, Any] | None:

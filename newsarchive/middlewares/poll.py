@@ -5,7 +5,8 @@
 grows while it lists the same. This middleware turns each source response into a
 :class:`~newsarchive.items.SourcePolledItem` whose digest stands for *what it lists*, not
 its bytes: a section page's nonces, counters and ads change on every request, its article
-links do not; a feed's ``lastBuildDate`` moves, its entry URLs do not.
+links do not; a feed's ``lastBuildDate`` moves, its entry URLs do not. A source the server
+answered 304 to (``newsarchive recrawl`` polls sources with conditional GETs) is unchanged.
 
     SPIDER_MIDDLEWARES = {"newsarchive.middlewares.poll.SourcePollMiddleware": 600}
 
@@ -25,6 +26,7 @@ from scrapy.http import Response, TextResponse
 
 from newsarchive import clock
 from newsarchive.items import SourcePolledItem
+from newsarchive.middlewares.conditional import NOT_MODIFIED_FLAG
 from newsarchive.urls import canonical_url, pattern_path
 
 SOURCE_ROLES = ("listing", "feed", "sitemap")
@@ -70,8 +72,10 @@ class SourcePollMiddleware:
         capture = meta.get("capture") or {}
         fetched_at = capture.get("fetched_at") or clock.now().isoformat()
         url = (meta.get("redirect_urls") or [response.url])[0]  # the source as configured or linked
+        # A 304 (the body is the archived one it confirmed): unchanged, whatever it lists.
+        digest = None if NOT_MODIFIED_FLAG in response.flags else self._digest(outlet, role, response)
         return SourcePolledItem(outlet=outlet.name, url=url, kind=role, fetched_at=str(fetched_at),
-                                digest=self._digest(outlet, role, response))
+                                digest=digest)
 
     def _digest(self, outlet: Any, role: str, response: Response) -> str:
         if role == "listing" and isinstance(response, TextResponse):

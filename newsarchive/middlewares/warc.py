@@ -237,7 +237,7 @@ class WarcCaptureMiddleware:
         """:meth:`write_metadata` for the storage thread: an OSError is raised to the caller,
         who reports it with :meth:`_write_failed` on the reactor thread."""
         writer = self.open_writer()
-        date = response_meta_warc.get("date") or datetime.now(UTC)
+        date = response_meta_warc.get("date") or clock.now()
         pointer = writer.write_metadata(url, payload, date, response_meta_warc.get("record_id"))
         inc_value(self.stats, "warc/records")
         return pointer

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from newsarchive import clock, exitcodes
 
@@ -38,7 +39,17 @@ def _outlets(args: argparse.Namespace) -> list[str] | None:
     return [n.strip() for n in args.outlet.split(",") if n.strip()] if args.outlet else None
 
 
+def _unavailable(verb: str, exc: Exception) -> int:
+    """The database cannot be opened: one line (password masked), the crawl's own status."""
+    from newsarchive.urls import mask_url
+
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    print(f"newsarchive {verb}: error: database: {mask_url(reason)}", file=sys.stderr)
+    return exitcodes.DATABASE_UNAVAILABLE
+
+
 def cmd_recrawl(args: argparse.Namespace) -> int:
+    clock.check()  # a malformed NEWSARCHIVE_NOW is a usage error (2), before the lock
     data_dir = _data_dir(args)
     data_dir.mkdir(parents=True, exist_ok=True)
     lock = open(data_dir / LOCK_NAME, "a+")  # noqa: SIM115 (held for the whole run)
@@ -55,7 +66,10 @@ def cmd_recrawl(args: argparse.Namespace) -> int:
     lock.write(f"pid {os.getpid()} since {clock.now().isoformat(timespec='seconds')}\n")
     lock.flush()
     if args.dry_run:
-        return _dry_run(args)
+        try:
+            return _dry_run(args)
+        except OperationalError as exc:
+            return _unavailable("recrawl", exc)
     return _run(args, data_dir, lock.fileno())
 
 
@@ -177,6 +191,14 @@ def _record_run(args: argparse.Namespace, run_id: int | None, code: int, summary
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    clock.check()
+    try:
+        return _status(args)
+    except OperationalError as exc:
+        return _unavailable("status", exc)
+
+
+def _status(args: argparse.Namespace) -> int:
     from newsarchive.cli import open_session
     from newsarchive.db.models import Article, Capture, CrawlRun, Outlet
     from newsarchive.schedule import due

@@ -10,8 +10,8 @@ import difflib
 import logging
 import re
 from collections import Counter, defaultdict, deque
-from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Container, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 import scrapy
@@ -113,6 +113,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         self.seen: set[str] = set()  # canonical URLs already scheduled in this crawl
         # Known articles only the re-check may fetch (-a recrawl=...): see recheck_requests.
         self.reserved: set[str] = set()
+        self.known: Container[str] = frozenset()  # every archived story (recrawl=due): KeySet
         self.scheduled: Counter[str] = Counter()  # requests per outlet, for max_pages
         # Article requests the max_pages budget turned away, kept (at most max_pages per
         # outlet) to take the place of an article that answers 404/410: a feed full of dead
@@ -219,7 +220,9 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         # extraction), or in due mode one that is not due at all.
         self.reserved = {key for _, _, *keys in known for key in keys}
         if mode == "due" and hasattr(source, "known_keys"):
-            self.reserved |= source.known_keys([o.name for o in self.outlets])
+            # A listing linking a known story that is not due does not fetch it either: the
+            # cost of a run follows what is due, not what the listings show.
+            self.known = source.known_keys([o.name for o in self.outlets])
         for name, url, *keys in known:
             outlet = self.by_name.get(name)
             if outlet is None:
@@ -235,10 +238,6 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             if request is not None:
                 self.crawler.stats.inc_value(f"newsarchive/outlet/{name}/rechecks")
                 yield request
-        if mode == "due" and hasattr(source, "known_keys"):
-            # A listing linking a known story that is not due does not fetch it: the cost of a
-            # run follows what is due, not what the listings show.
-            self.seen.update(source.known_keys([o.name for o in self.outlets]))
 
     # -- building requests -------------------------------------------------------------
 
@@ -256,7 +255,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         prefix = f"newsarchive/outlet/{outlet.name}"
         url = url_of_record(url)  # fetch a working URL without tracking parameters or fragment
         key = canonical_url(url, prefer_host=outlet.prefer_host)
-        if key in self.seen or (role == "article" and source != "recrawl" and key in self.reserved):
+        if key in self.seen or (role == "article" and source != "recrawl"
+                                and (key in self.reserved or key in self.known)):
             if role == "article":
                 self._found_again(outlet, key, source, meta)
             return None
@@ -292,6 +292,10 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             meta={"outlet": outlet.name, "role": role, "source": source, "listing_depth": depth,
                   "canonical": key, **(meta or {})},
         )
+        if role != "article" and self.due_at is not None:
+            # recrawl=due polls sources with conditional GETs too: a 304 costs no body, and the
+            # spider still reads the archived one it confirms (ConditionalRequestMiddleware).
+            request.meta.setdefault(CONDITIONAL_KEY, True)
         if role == "article":
             stats.inc_value(f"{prefix}/found/{source}")
             self.found_by[key] = {source}
@@ -391,7 +395,8 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
         if decoded.problem:
             self._problem(outlet, "encoding", response.url, decoded.problem)
         capture = response.meta.get("capture") or {}
-        captured_at = datetime.fromisoformat(capture["fetched_at"]) if capture.get("fetched_at") else None
+        # the only clock extraction reads (htmldate's max_date): never the machine's own today
+        captured_at = datetime.fromisoformat(capture["fetched_at"]) if capture.get("fetched_at") else clock.now()
         try:
             data = await self.extraction.extract(decoded.text, response.url, captured_at)
         except ExtractionError as exc:
@@ -409,7 +414,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             url_of_record=identity,
             redirected_from=moved_from,
             outlet_article_id=outlet.article_id(identity) or outlet.article_id(response.url),
-            fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
+            fetched_at=capture.get("fetched_at") or clock.now().isoformat(),
             capture_id=capture.get("id"),
             warc=capture.get("warc"),
             source=response.meta.get("source"),
@@ -469,7 +474,7 @@ class NewsSpider(FeedSitemapMixin, scrapy.Spider):
             outlet=outlet.name,
             canonical_url=moved_from or response.meta["canonical"],
             status=response.status,
-            fetched_at=capture.get("fetched_at") or datetime.now(UTC).isoformat(),
+            fetched_at=capture.get("fetched_at") or clock.now().isoformat(),
             capture_id=capture.get("id"),
             redirected_to=self._final_canonical(outlet, response) if moved_from else None,
             redirected_to_url=self._declared_url(outlet, response) if moved_from else None,

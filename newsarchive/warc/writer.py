@@ -43,6 +43,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 import newsarchive
+from newsarchive import clock
 
 OPEN_SUFFIX = ".open"
 # Metadata records get ``urn:newsarchive:metadata:<article url>`` as WARC-Target-URI (the
@@ -197,7 +198,8 @@ class RollingWarcWriter:
 
     def _new_name(self) -> str:
         self._serial += 1
-        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        # The one clock: `newsarchive warcs --since` reads this stamp against record dates.
+        stamp = clock.now().strftime("%Y%m%d%H%M%S%f")
         return f"{self.prefix}-{stamp}-{self._serial:05d}-{self.hostname}-{self.pid}{WARC_SUFFIX}"
 
     def _open(self) -> None:
