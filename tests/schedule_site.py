@@ -19,11 +19,17 @@ class StaticOutlet:
         self.hold_after: int | None = None
         self.gate = threading.Event()
         self.served = 0
+        self.host = ""  # host:port, set by the server (feed links are absolute)
 
     def edit(self, slug: str, paragraph: str) -> None:
         self.texts[slug] = [*self.texts[slug], paragraph]
 
     def page(self, path: str) -> bytes | None:
+        if path == "/daily/feed.xml":
+            items = "".join(f"<item><title>{s}</title><link>http://{self.host}/daily/news/{s}</link></item>"
+                            for s in sorted(self.texts))
+            return (f'<?xml version="1.0"?><rss version="2.0"><channel><title>Daily</title>'
+                    f"<link>http://{self.host}/daily/</link>{items}</channel></rss>").encode()
         if path == "/daily/":
             links = "".join(f'<li><a href="/daily/news/{s}">{s}</a></li>' for s in sorted(self.texts))
             return f"<html><body><h1>Daily</h1><ul>{links}</ul></body></html>".encode()
@@ -56,8 +62,8 @@ class StaticOutlet:
                 if body is None:
                     return self._send(404, b"not found", {})
                 etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
-                headers = {"ETag": etag, "Last-Modified": "Sun, 01 Mar 2026 07:00:00 GMT",
-                           "Content-Type": "text/html; charset=utf-8"}
+                kind = "application/rss+xml" if self.path.endswith(".xml") else "text/html; charset=utf-8"
+                headers = {"ETag": etag, "Last-Modified": "Sun, 01 Mar 2026 07:00:00 GMT", "Content-Type": kind}
                 if outlet.honour and self.headers.get("If-None-Match") == etag:
                     return self._send(304, b"", {"ETag": etag})
                 self._send(200, body, headers)
@@ -87,6 +93,7 @@ class StaticServer:
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), outlet.handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        outlet.host = f"127.0.0.1:{self.httpd.server_address[1]}"
 
     @property
     def base_url(self) -> str:

@@ -134,6 +134,7 @@ def test_recrawl_command_lock_summary_log_dry_run_and_status(tmp_path, monkeypat
         status = _newsarchive("status", env=env)
         assert status.returncode == 0
         assert "daily: 2 tracked (0 past max_age), 1 due now" in status.stdout
+        assert "last 24 h: 3 checked, 0 changed" in status.stdout  # 24 h before NEWSARCHIVE_NOW
         assert "last recrawl 2026-03-01 08:30 UTC, finished, exit 0" in status.stdout
 
 

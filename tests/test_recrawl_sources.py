@@ -72,3 +72,23 @@ def test_listings_are_polled_conditionally_and_a_304_is_unchanged(tmp_path, db_u
     else:  # a full 200 with the same bytes: an identical-payload-digest revisit
         assert records[1][0] == "revisit" and records[1][1].endswith("identical-payload-digest")
     assert records[0][0] == records[2][0] == "response"
+
+
+@pytest.mark.parametrize("honour", [True, False], ids=["honours-etag", "ignores-etag"])
+def test_feeds_are_polled_conditionally_too(tmp_path, monkeypatch, honour):
+    outlet = StaticOutlet(count=2, honour_conditional=honour)
+    with StaticServer(outlet) as server:
+        run = Run(server, tmp_path, f"sqlite:///{tmp_path / 'feed.sqlite3'}")
+        feed = f"{server.base_url}/daily/feed.xml"
+        run.outlets.write_text(server.outlets_toml() + f'feeds = ["{feed}"]\n')
+        run(T0, monkeypatch=monkeypatch)
+        outlet.requests.clear()
+        run("2026-03-01T08:12:00Z", "recrawl=due", monkeypatch=monkeypatch)
+        polls = [h for p, h in outlet.requests if p == "/daily/feed.xml"]
+        assert len(polls) == 1 and "if-none-match" in polls[0]
+        with run.sessions()() as session:
+            source = session.scalar(select(PollSource).where(PollSource.url == feed))
+            assert (source.kind, source.poll_count, source.change_count) == ("feed", 2, 0)
+            statuses = session.scalars(select(Capture.status).where(Capture.url == feed)
+                                       .order_by(Capture.fetched_at)).all()
+    assert statuses == ([200, 304] if honour else [200, 200])
