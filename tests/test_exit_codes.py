@@ -66,6 +66,21 @@ def test_a_recheck_source_without_due_articles_exits_2_before_any_request(crawl,
                  check=False).returncode == 0
 
 
+class BrokenSource:
+    """A recheck source whose read fails: the crawl has no first request to make."""
+
+    def known_articles(self, outlets):
+        raise RuntimeError("the recheck source could not be read")
+
+
+def test_a_crawl_that_cannot_start_exits_1_with_one_line(crawl, site):
+    result = crawl("recrawl=all", settings=("NEWSARCHIVE_RECHECK_SOURCE=tests.test_exit_codes.BrokenSource",),
+                   check=False)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "the crawl could not produce its first requests (start_error" in result.stderr.splitlines()[-1]
+    assert site.site.requests == []
+
+
 def test_bad_clock_override_exits_2(crawl, site, monkeypatch):
     monkeypatch.setenv("NEWSARCHIVE_NOW", "yesterday")
     result = crawl(check=False)

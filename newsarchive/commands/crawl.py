@@ -76,6 +76,11 @@ class Command(ScrapyCrawlCommand):
                   f"{mask_url(str(reason))}", file=sys.stderr)
             self.exitcode = exitcodes.QUEUE_UNAVAILABLE
             return
+        if crawler.stats.get_value("finish_reason") == "start_error":  # nothing could be asked
+            print("scrapy crawl: error: the crawl could not produce its first requests "
+                  "(start_error; the log says why)", file=sys.stderr)
+            self.exitcode = exitcodes.OUTLET_FAILED
+            return
         spider = crawler.spider
         failed = spider.failed_outlets() if spider is not None else []
         if failed:
