@@ -373,18 +373,19 @@ def run_bare(server: Server, work: Path, label: str, timeout: float) -> dict[str
 
 
 def run_news(server: Server, work: Path, label: str, timeout: float,
-             extra: tuple[str, ...] = ()) -> dict[str, Any]:
+             extra: tuple[str, ...] = (), tree: Path | None = None) -> dict[str, Any]:
+    """(b); with ``tree``, the newsarchive of that checkout (a before/after in one invocation)."""
     from newsarchive.demo.run import LOCAL_ADDRESS, crawl_command
 
     data = work / label
     outlets = work / "outlets.toml"
     command, env = crawl_command(outlets, data, settings=(*RATE, LOCAL_ADDRESS, *extra))
     env["NEWSARCHIVE_ALLOW_ADDRESSES"] = "127.0.0.1"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree or ROOT), env.get("PYTHONPATH", "")]))
     result = _measure(command, env, timeout)
     reports = sorted((data / "reports").glob("crawl-*.json")) if (data / "reports").exists() else []
     report = json.loads(reports[-1].read_text()) if reports else {"stats": {}}
-    figures = _figures("b", result, report, warc_bytes=_warc_bytes(data))
+    figures = _figures("b" if tree is None else "base", result, report, warc_bytes=_warc_bytes(data))
     figures["items"] = sum(report["stats"].get(f"newsarchive/{k}", 0)
                            for k in ("new_article", "new_version", "unchanged", "reverted"))
     shutil.rmtree(data, ignore_errors=True)
@@ -404,8 +405,9 @@ def _figures(run: str, result: dict[str, Any], report: dict[str, Any], warc_byte
 
 
 def _row(r: dict[str, Any]) -> str:
-    label = "(a) bare CrawlSpider" if r["run"] == "a" else "(b) scrapy crawl news"
-    warc = f"{r['warc_bytes_per_page']:,.0f}" if r["run"] == "b" else "-"
+    label = {"a": "(a) bare CrawlSpider", "b": "(b) scrapy crawl news",
+             "base": "(b) at --baseline-tree"}[r["run"]]
+    warc = f"{r['warc_bytes_per_page']:,.0f}" if r["run"] != "a" else "-"
     done = f"{'yes' if r['finished'] else 'no'}, {r['pages']:,} pages in {r['wall']:.0f} s"
     return (f"| {label} | {r['pages_per_s']:.1f} | {r['cpu_ms_per_page']:.1f} | {r['peak_rss_mb']:.0f} MB | "
             f"{warc} | {done} |")
@@ -429,11 +431,13 @@ def compare(args: argparse.Namespace, work: Path) -> None:
               f"rate: {' '.join(RATE)}\n", flush=True)
         results = []
         for n in range(args.rounds):
-            for run in ("a", "b"):
+            for run in ("a", "b", *(("base",) if args.baseline_tree else ())):
                 if run == "a":
                     r = run_bare(server, work, f"a{n}", args.timeout)
-                else:
+                elif run == "b":
                     r = run_news(server, work, f"b{n}", args.timeout)
+                else:
+                    r = run_news(server, work, f"base{n}", args.timeout, tree=Path(args.baseline_tree))
                 results.append(r)
                 print(_row(r), flush=True)
     print("\n| run | pages/s | CPU ms per page | peak RSS | WARC bytes per page | finished? |\n"
@@ -447,6 +451,11 @@ def compare(args: argparse.Namespace, work: Path) -> None:
           f"CPU per page {mean(b, 'cpu_ms_per_page') / mean(a, 'cpu_ms_per_page'):.2f}x, "
           f"peak RSS {mean(b, 'peak_rss_mb') / mean(a, 'peak_rss_mb'):.2f}x "
           f"(means over {args.rounds} alternating rounds)")
+    base = [r for r in results if r["run"] == "base"]
+    if base:
+        print(f"(b)/(baseline tree): pages/s {mean(b, 'pages_per_s') / mean(base, 'pages_per_s'):.2f}x, "
+              f"CPU per page {mean(b, 'cpu_ms_per_page') / mean(base, 'cpu_ms_per_page'):.2f}x, "
+              f"peak RSS {mean(b, 'peak_rss_mb') / mean(base, 'peak_rss_mb'):.2f}x")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
@@ -488,6 +497,8 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="run (b) alone at each of --sizes")
     parser.add_argument("--sizes", default="5000,25000")
     parser.add_argument("--json", help="also write the figures here")
+    parser.add_argument("--baseline-tree", help="also run (b) from this checkout of newsarchive (e.g. "
+                        "`git worktree add /tmp/old OLD_COMMIT`): a before/after in the same invocation")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))
