@@ -105,14 +105,20 @@ class ExtractionPool:
             self._slots = asyncio.Semaphore(2 * self.workers)
         async with self._slots:
             loop = asyncio.get_running_loop()
-            try:
-                return await loop.run_in_executor(self._pool(), _extract, html, url, captured_at)
-            except BrokenProcessPool:
-                # a worker died (the kernel's OOM killer, a parser crash): a fresh pool for the
-                # next pages; this page is reported as not extracted by the caller
-                logger.error("an extraction worker died on %s; starting a new pool", url)
-                self.close()
-                raise
+            for attempt in (1, 2):
+                pool = self._pool()
+                try:
+                    return await loop.run_in_executor(pool, _extract, html, url, captured_at)
+                except BrokenProcessPool:
+                    # a worker died (the kernel's OOM killer, a parser crash) and took the pool's
+                    # pages in flight with it: a fresh pool (once per broken pool, never the new
+                    # one), and this page once more on it; a second death is reported by the caller
+                    if self._executor is pool:
+                        logger.error("an extraction worker died on %s; starting a new pool", url)
+                        self.close()
+                    if attempt == 2:
+                        raise
+            raise AssertionError("unreachable")
 
     def close(self) -> None:
         if self._executor is not None:

@@ -58,11 +58,14 @@ class StorageThread:
         self._executor = (ThreadPoolExecutor(max_workers=1, thread_name_prefix="newsarchive-storage")
                           if threaded else None)
 
-    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T, Tally]:
+    def _job(self, fn: Callable[..., T], args: tuple, kwargs: dict) -> tuple[T | None, Tally, BaseException | None]:
+        """Counts made before an exception are kept, as on the inline path."""
         tally = Tally()
         _local.tally = tally
         try:
-            return fn(*args, **kwargs), tally
+            return fn(*args, **kwargs), tally, None
+        except Exception as exc:
+            return None, tally, exc
         finally:
             _local.tally = None
 
@@ -74,9 +77,11 @@ class StorageThread:
         """``fn(*args, **kwargs)`` in the storage thread; its exception is raised here."""
         if self._executor is None:
             return fn(*args, **kwargs)
-        result, tally = await asyncio.wrap_future(self._executor.submit(self._job, fn, args, kwargs))
+        result, tally, error = await asyncio.wrap_future(self._executor.submit(self._job, fn, args, kwargs))
         self._apply(tally)
-        return result
+        if error is not None:
+            raise error
+        return result  # type: ignore[return-value]
 
     def close(self) -> None:
         if self._executor is not None:

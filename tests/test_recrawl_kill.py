@@ -9,6 +9,7 @@ second run does the due work the first one did not.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -128,3 +129,36 @@ def test_kill_9_mid_recrawl_then_the_next_run_finishes_the_due_work(tmp_path, db
     verify = subprocess.run([sys.executable, "-m", "newsarchive", "verify"], env=env, capture_output=True,
                             text=True, timeout=300)
     assert verify.returncode == 0, verify.stdout[-3000:] + verify.stderr[-2000:]
+
+
+def test_sigterm_to_recrawl_stops_the_crawl_gracefully_and_waits_for_it(tmp_path):
+    """``systemctl stop`` or ``kill``: the crawl gets Scrapy's graceful stop (its report written,
+    its WARC file closed), and recrawl waits for it instead of leaving it to be killed."""
+    outlet = StaticOutlet(count=STORIES)
+    with StaticServer(outlet) as server:
+        run = Run(server, tmp_path, "")
+        env = dict(os.environ, NEWSARCHIVE_OUTLETS=str(run.outlets), NEWSARCHIVE_DATA_DIR=str(run.data),
+                   NEWSARCHIVE_DB_URL="", NEWSARCHIVE_ALLOW_ADDRESSES="127.0.0.1", NEWSARCHIVE_NOW=T0)
+        command = [sys.executable, "-m", "newsarchive", "recrawl", *FAST]
+        assert subprocess.run(command, env=env, capture_output=True, text=True, timeout=300).returncode == 0
+        reports_before = set((run.data / "reports").glob("crawl-*.json"))
+        outlet.hold_after, outlet.served = 2, 0  # two re-checks answered, the rest held
+        env["NEWSARCHIVE_NOW"] = "2026-03-01T08:20:00Z"
+        stopped = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_for(lambda: outlet.served > 2, "a held re-check")
+            crawl_children = _children(stopped.pid)
+            assert crawl_children
+            os.kill(stopped.pid, signal.SIGTERM)
+            time.sleep(2)
+            assert stopped.poll() is None, "recrawl must wait for the crawl's graceful stop"
+            assert any(_alive(pid) for pid in crawl_children)
+        finally:
+            outlet.hold_after = None
+            outlet.gate.set()  # the held downloads finish: the graceful stop can complete
+        out, err = stopped.communicate(timeout=120)
+    assert "Traceback" not in err
+    assert "recrawl finished in" in out, out + err
+    new = set((run.data / "reports").glob("crawl-*.json")) - reports_before
+    assert len(new) == 1 and json.loads(new.pop().read_text())["finish_reason"] == "shutdown"
+    assert not list((run.data / "warc").glob("*.open")), "the crawl closed its WARC file"

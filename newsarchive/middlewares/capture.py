@@ -129,18 +129,18 @@ class CaptureLogMiddleware:
         with self.sessions.begin() as session:
             return store.add_capture(session, **fields).id
 
-    def process_exception(self, request: Request, exception: Exception) -> None:
+    async def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, IgnoreRequest):
             return None
         error = f"{type(exception).__name__}: {exception}"
         if outage.happened(self.crawler):
             return None
-        try:
-            with self.sessions.begin() as session:
-                store.add_capture(session, url=request.url, fetched_at=self._fetched_at(request), status=0,
-                                  kind="error", outcome="error", error=error[:2000],
-                                  outlet_id=self.outlet_ids.get(request.meta.get("outlet", "")),
-                                  source=request.meta.get("source"))
+        fields = dict(url=request.url, fetched_at=self._fetched_at(request), status=0, kind="error",
+                      outcome="error", error=error[:2000],
+                      outlet_id=self.outlet_ids.get(request.meta.get("outlet", "")),
+                      source=request.meta.get("source"))
+        try:  # in the storage thread, like every other write: one SQLite writer
+            await storage_thread(self.crawler).run(self._add_capture, fields)
         except Exception as exc:
             if not outage.is_outage(exc):
                 raise

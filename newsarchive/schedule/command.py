@@ -14,9 +14,12 @@ import argparse
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -119,6 +122,26 @@ def _die_with_parent(parent: int) -> Any:
     return preexec
 
 
+@contextmanager
+def _stopping_gracefully(child: subprocess.Popen) -> Iterator[None]:
+    """While the crawl runs, a SIGTERM (``systemctl stop``, ``kill``) or SIGHUP to this command
+    becomes a SIGTERM to the crawl, Scrapy's graceful stop, and the command waits for it; so
+    only kill -9 ends the crawl hard (through ``_die_with_parent``). SIGINT is ignored here: a
+    terminal's Ctrl-C reaches the crawl itself, in the same process group."""
+    def forward(signum: int, frame: Any) -> None:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+                signal.SIGHUP: signal.signal(signal.SIGHUP, forward),
+                signal.SIGINT: signal.signal(signal.SIGINT, signal.SIG_IGN)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _run(args: argparse.Namespace, data_dir: Path, lock_fd: int) -> int:
     from newsarchive.cli import project_settings
 
@@ -146,8 +169,11 @@ def _run(args: argparse.Namespace, data_dir: Path, lock_fd: int) -> int:
     started = time.monotonic()
     # The child holds the lock too (an inherited flock is the same lock): it is released
     # only when both are gone, whichever way they end.
-    result = subprocess.run(command, env=env, stderr=subprocess.PIPE, text=True, pass_fds=(lock_fd,),
-                            preexec_fn=_die_with_parent(os.getpid()))  # noqa: PLW1509 (no threads yet)
+    child = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True, pass_fds=(lock_fd,),
+                             preexec_fn=_die_with_parent(os.getpid()))  # noqa: PLW1509 (no threads yet)
+    with _stopping_gracefully(child):
+        _, stderr = child.communicate()
+    result = subprocess.CompletedProcess(command, child.returncode, None, stderr)
     took = time.monotonic() - started
     for line in result.stderr.splitlines():
         if line.strip() and "Traceback" not in line:

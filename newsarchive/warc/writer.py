@@ -8,8 +8,8 @@ cdxj-indexer) read without complaint, even after the crawler died mid-write. So:
 * files are written as ``*.warc.gz.open`` and renamed only when complete;
 * the file is ``fsync``-ed before a pointer that the database will keep is handed back, so a
   capture row never names bytes that are not on disk: once per fetch (its response and
-  request records together), not once per record; a metadata record (the database keeps no
-  pointer to it) rides on the next fetch's fsync, or the file's close;
+  request records together), not once per record; a metadata record (what ``verify`` checks
+  every stored version against) is synced too;
 * an exclusive ``flock`` is held on the ``.open`` file, so repair never touches a file that a
   live process is still writing;
 * names ``PREFIX-YYYYMMDDhhmmssffffff-SERIAL-HOST-PID.warc.gz`` sort by time and never
@@ -418,7 +418,7 @@ class RollingWarcWriter:
                 warc_content_type="application/json",
                 warc_headers_dict=headers,
             )
-            return self._write_record(record, durable=False)
+            return self._write_record(record)  # `verify` holds every version to its record
 
 
 SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
