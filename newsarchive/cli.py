@@ -769,8 +769,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsarchive {args.verb}: error: {mask_url(str(exc))}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).strip().splitlines()[0]
-        print(f"newsarchive {args.verb}: error: database: {mask_url(reason)}", file=sys.stderr)
+        from newsarchive.db.outage import reason_of
+
+        print(f"newsarchive {args.verb}: error: database: {reason_of(exc)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

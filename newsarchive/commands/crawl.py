@@ -55,8 +55,7 @@ class Command(ScrapyCrawlCommand):
         try:  # before the engine starts: a traceback from a middleware's __init__ helps no one
             session_factory(db_url_from(self.settings))
         except (SQLAlchemyError, OSError) as exc:
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            print(f"scrapy crawl: error: database: {mask_url(reason)}", file=sys.stderr)
+            print(f"scrapy crawl: error: database: {outage.reason_of(exc)}", file=sys.stderr)
             raise SystemExit(exitcodes.DATABASE_UNAVAILABLE) from None
         assert self.crawler_process
         crawler = self._create_crawler(name)

@@ -40,7 +40,9 @@ def _fail(verb: str, message: str, code: int) -> int:
 
 
 def _db_reason(exc: Exception) -> str:
-    return str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    from newsarchive.db.outage import reason_of
+
+    return reason_of(exc)
 
 
 def cmd_enqueue(args: argparse.Namespace) -> int:

@@ -44,10 +44,9 @@ def _outlets(args: argparse.Namespace) -> list[str] | None:
 
 def _unavailable(verb: str, exc: Exception) -> int:
     """The database cannot be opened: one line (password masked), the crawl's own status."""
-    from newsarchive.urls import mask_url
+    from newsarchive.db.outage import reason_of
 
-    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    print(f"newsarchive {verb}: error: database: {mask_url(reason)}", file=sys.stderr)
+    print(f"newsarchive {verb}: error: database: {reason_of(exc)}", file=sys.stderr)
     return exitcodes.DATABASE_UNAVAILABLE
 
 
