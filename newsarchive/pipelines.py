@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-
 from typing import Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import DropItem
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
@@ -20,9 +19,9 @@ from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import ArticleVersion, Capture
 from newsarchive.extensions import RUN_ID_STAT
 from newsarchive.items import ArticleGoneItem, ArticleItem, ArticleUnchangedItem, SourcePolledItem
+from newsarchive.middlewares.warc import get_middleware
 from newsarchive.schedule import due
 from newsarchive.storage_thread import inc_value, storage_thread
-from newsarchive.middlewares.warc import get_middleware
 from newsarchive.warc import warc_dir_from
 
 logger = logging.getLogger(__name__)

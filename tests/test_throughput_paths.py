@@ -18,12 +18,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import Crawler
 from sqlalchemy import select
 
 from newsarchive.db.models import Article, ArticleVersion, Capture, Change
 from newsarchive.demo.run import FAST_LOCAL, crawl_command
 from newsarchive.demo.site import NewsSite, SiteServer, outlets_toml
-from conftest import Crawler
 from tests.warc_support.fixtures import read_all_fastwarc, read_all_warcio
 
 pytestmark = pytest.mark.slow

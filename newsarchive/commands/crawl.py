@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsarchive import clock, exitcodes
 from newsarchive.config import ConfigError, load_outlets
 from newsarchive.db import outage
-from newsarchive.extraction_pool import workers_from
 from newsarchive.db.engine import db_url_from, session_factory
+from newsarchive.extraction_pool import workers_from
 from newsarchive.recheck import check_source
 from newsarchive.spiders.news import ArgumentError, check_arguments
 from newsarchive.urls import mask_url
@@ -45,7 +45,11 @@ class Command(ScrapyCrawlCommand):
         except UsageError:
             raise
         if name == "news-worker":
-            from newsarchive.distributed.mode import DistributedError, check_redis, distributed_settings
+            from newsarchive.distributed.mode import (
+                DistributedError,
+                check_redis,
+                distributed_settings,
+            )
 
             try:
                 check_redis(distributed_settings(self.settings)["REDIS_URL"])

@@ -51,13 +51,13 @@ def cmd_enqueue(args: argparse.Namespace) -> int:
     Due is the re-crawl schedule's word (:func:`newsarchive.schedule.due.due_articles`,
     most overdue first); ``--all`` hands out every known article instead (an audit).
     """
+    import redis
+
     from newsarchive.cli import CommandError
-    from newsarchive.distributed.producer import ProducerBusy, enqueue, recheck_work, seed_work
     from newsarchive.db.engine import session_factory
+    from newsarchive.distributed.producer import ProducerBusy, enqueue, recheck_work, seed_work
     from newsarchive.recheck import DatabaseRecheckSource
     from newsarchive.schedule.due import due_articles
-
-    import redis
 
     settings, extra = _settings(args)
     only = [args.outlet] if args.outlet else None

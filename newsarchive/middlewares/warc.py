@@ -33,15 +33,20 @@ from urllib.parse import urldefrag, urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.utils.defer import deferred_from_coro
 from scrapy.http import Response
+from scrapy.utils.defer import deferred_from_coro
 
 from newsarchive import clock
 from newsarchive.storage_thread import inc_value, storage_thread
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import RepairAction, repair_directory
-from newsarchive.warc.revisits import MemoryAndIndexLookup, RevisitLookup, as_original, freshened_head
+from newsarchive.warc.revisits import (
+    MemoryAndIndexLookup,
+    RevisitLookup,
+    as_original,
+    freshened_head,
+)
 from newsarchive.warc.writer import (
     HeaderList,
     RevisitTarget,
