@@ -22,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from newsarchive.archivist.export_wacz import export_wacz  # noqa: E402
 from newsarchive.archivist.export_warc import export_warc  # noqa: E402
 from newsarchive.archivist.selection import Selection  # noqa: E402
+from demo_archive import crawl_two_editions  # noqa: E402
 from newsarchive.db.engine import open_database  # noqa: E402
-from newsarchive.demo.run import crawl_subprocess  # noqa: E402
-from newsarchive.demo.site import NewsSite, SiteServer, outlets_toml  # noqa: E402
 
 
 def main() -> int:
@@ -32,17 +31,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=20, help="timed exports of each kind")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        site = NewsSite(edition=1)
-        with SiteServer(site) as server:
-            outlets = Path(tmp) / "outlets.toml"
-            outlets.write_text(outlets_toml(server.base_url), encoding="utf-8")
-            for edition in (1, 2):
-                site.edition = edition
-                result = crawl_subprocess(outlets, data)
-                if result.returncode != 0:
-                    sys.stderr.write(result.stderr[-3000:])
-                    return 1
+        data = crawl_two_editions(Path(tmp))
+        if data is None:
+            return 1
         warc_dir = data / "warc"
         sessions = open_database(f"sqlite:///{data / 'newsarchive.sqlite3'}")
         out = Path(tmp) / "out"
