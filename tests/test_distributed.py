@@ -444,7 +444,9 @@ def test_kill_9_one_worker_then_the_sweep_loses_nothing_and_duplicates_nothing(
                                       Capture.warc_lost).where(Capture.warc_filename.is_not(None))).all()
     assert not list(warc_dir.glob("*.open"))  # the victim's open file was repaired by the next worker
     listing = list_warcs(warc_dir)
-    assert len(listing) >= 5  # cycle 0, victim (repaired), survivor, two sweep workers
+    # cycle 0's worker, the survivor and at least one sweep worker wrote files; the victim (its
+    # file repaired above) and the other sweep worker only if they captured something first
+    assert len(listing) >= 3
     records: dict[tuple[str, int], str] = {}
     for info in listing:
         report = verify_warc(info.path)

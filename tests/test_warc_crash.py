@@ -41,7 +41,9 @@ def test_kill_9_mid_crawl_then_next_run_repairs(tmp_path: Path) -> None:
         )
         try:
             deadline = time.monotonic() + 60
-            while len(_rows(out)) < 40:
+            # Kill while a file is open: the writer rolls over every ~10 records, and between
+            # renaming one file and creating the next there is (briefly) none.
+            while len(_rows(out)) < 40 or not list(warc_dir.glob("*.warc.gz.open")):
                 assert proc.poll() is None, "crawl ended before it could be killed"
                 assert time.monotonic() < deadline, "crawl too slow"
                 time.sleep(0.01)
@@ -51,7 +53,9 @@ def test_kill_9_mid_crawl_then_next_run_repairs(tmp_path: Path) -> None:
         before = _rows(out)
         assert 40 <= len(before) < N_PAGES
         open_files = list(warc_dir.glob("*.warc.gz.open"))
-        assert len(open_files) == 1  # the crash left its current file open
+        # The crash left its current file open, unless the kill fell inside a roll-over (the
+        # old file renamed, the next not yet created): then there is nothing to repair.
+        assert len(open_files) <= 1
         rolled = list(warc_dir.glob("*.warc.gz"))
         assert rolled  # earlier files were rolled over and closed normally
 
@@ -59,7 +63,7 @@ def test_kill_9_mid_crawl_then_next_run_repairs(tmp_path: Path) -> None:
         _, stats = run_crawl(site.base, warc_dir, tmp_path / "next.jsonl", ["/page?x=1&y=two"])
     repaired = {k: v for k, v in stats.items() if k.startswith("warc/repair/")}
     # "truncated" when the kill tore a member, "closed" when it fell between records
-    assert sum(repaired.values()) == 1 and set(repaired) <= {
+    assert sum(repaired.values()) == len(open_files) and set(repaired) <= {
         "warc/repair/truncated",
         "warc/repair/closed",
     }, repaired
@@ -67,7 +71,7 @@ def test_kill_9_mid_crawl_then_next_run_repairs(tmp_path: Path) -> None:
 
     assert not list(warc_dir.glob("*.open"))
     listing = list_warcs(warc_dir)
-    assert len(listing) == len(rolled) + 2  # + repaired file + the next run's file
+    assert len(listing) == len(rolled) + len(open_files) + 1  # + repaired file + the next run's file
     for info in listing:
         report = verify_warc(info.path)
         assert report.ok, report
