@@ -596,7 +596,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         bin_dir = replay.ensure_pywb(args.venv or settings.get("NEWSARCHIVE_PYWB_VENV") or None,
                                      report=lambda line: print(f"newsarchive replay: {line}", file=sys.stderr,
                                                                flush=True))
-        root = Path(settings.get("NEWSARCHIVE_DATA_DIR") or "data", "replay")
+        # one collection per listening port: two replays (say, one per outlet) never rebuild
+        # each other's collection under a running pywb
+        root = Path(settings.get("NEWSARCHIVE_DATA_DIR") or "data", "replay", f"port-{port}")
         lines = replay.build_collection(root, warcs)
         print(f"newsarchive replay: collection {replay.COLLECTION!r}: {len(warcs)} WARC file(s), {lines} "
               f"index lines (symlinks in {root})", file=sys.stderr, flush=True)

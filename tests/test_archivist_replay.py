@@ -72,22 +72,8 @@ def test_replay_serves_captures_and_stops_on_sigterm(sqlite_archive):
                                                          Capture.payload_digest == revisit.payload_digest)).first()
     warc_bodies = bodies(archive.data_dir / "warc")
 
-    proc = subprocess.Popen(replay_cmd(archive, "--port", "0"), env=env, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str] = queue.Queue()
-    seen: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    proc, port, seen, lines = start_replay(archive, env)
     try:
-        port = None
-        deadline = time.monotonic() + 600  # the first run may build pywb's venv
-        while port is None:
-            try:
-                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
-                pytest.fail("replay did not announce its address: " + "".join(seen))
-            seen.append(line)
-            found = re.search(r"http://127\.0\.0\.1:(\d+)/news/", line)
-            port = int(found.group(1)) if found else None
-            assert proc.poll() is None or port, "".join(seen)
         stamp = first.fetched_at.strftime("%Y%m%d%H%M%S")
         status, headers, body = get(port, f"/news/{stamp}id_/{first.url}")
         assert status == 200 and body == warc_bodies[first.warc_record_id] and b"<p" in body
@@ -96,6 +82,21 @@ def test_replay_serves_captures_and_stops_on_sigterm(sqlite_archive):
         assert status == 200 and body == warc_bodies[original.warc_record_id] and body
         assert headers["memento-datetime"].startswith(revisit.fetched_at.strftime("%a, %d %b %Y %H:%M:%S"))
         check_diff_links(archive, env, f"http://127.0.0.1:{port}/news", article_url, first, warc_bodies)
+        # A second replay beside it (another port) builds its own collection: the first one
+        # still serves what it served.
+        other, other_port, _, _ = start_replay(archive, env)
+        try:
+            assert other_port != port
+            collections = archive.data_dir / "replay"
+            for served in (port, other_port):  # (with --outlet they would hold different files)
+                assert (collections / f"port-{served}" / "collections" / "news" / "indexes" / "index.cdxj").exists()
+            status, _, body = get(other_port, f"/news/{stamp}id_/{revisit.url}")
+            assert status == 200 and body == warc_bodies[original.warc_record_id]
+            status, _, body = get(port, f"/news/{stamp}id_/{revisit.url}")
+            assert status == 200 and body == warc_bodies[original.warc_record_id]
+        finally:
+            other.send_signal(signal.SIGTERM)
+            assert other.wait(timeout=60) == 0
     finally:
         proc.send_signal(signal.SIGTERM)
         status = proc.wait(timeout=60)
@@ -105,6 +106,27 @@ def test_replay_serves_captures_and_stops_on_sigterm(sqlite_archive):
     assert "Traceback" not in rest
     with socket.socket() as sock:  # pywb stopped with it: nothing listens on the port any more
         assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def start_replay(archive, env):
+    """Start ``newsarchive replay`` on a free port; returns once it announces its address."""
+    proc = subprocess.Popen(replay_cmd(archive, "--port", "0"), env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    port = None
+    deadline = time.monotonic() + 600  # the first run may build pywb's venv
+    while port is None:
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+        except queue.Empty:
+            proc.kill()
+            pytest.fail("replay did not announce its address: " + "".join(seen))
+        seen.append(line)
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/news/", line)
+        port = int(found.group(1)) if found else None
+        assert proc.poll() is None or port, "".join(seen)
+    return proc, port, seen, lines
 
 
 def diff(crawl, env: dict[str, str], *args: str) -> str:
