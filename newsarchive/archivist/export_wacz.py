@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import json
 import os
 import shutil
@@ -46,7 +45,7 @@ from newsarchive import __version__
 from newsarchive.archivist.export_warc import ExportError, _describe, export_warc
 from newsarchive.archivist.selection import Selection
 from newsarchive.db.models import Article, ArticleVersion, Capture, Outlet
-from newsarchive.warc.index import index_path_for
+from newsarchive.warc.index import index_path_for, merged_cdxj_lines
 from newsarchive.warc.writer import warc_date
 
 WACZ_VERSION = "1.1.1"
@@ -106,7 +105,6 @@ def _merged_index(cdxj_paths: list[str], out: str, idx_out: str,
     ``idx_out``: one line per block); still sorted, one block in memory; returns lines."""
     count = 0
     with ExitStack() as stack:
-        sources = [stack.enter_context(open(p, encoding="utf-8")) for p in cdxj_paths]
         sink = stack.enter_context(open(out, "wb"))
         idx = stack.enter_context(open(idx_out, "w", encoding="utf-8"))
         idx.write("!meta 0 " + json.dumps({"format": "cdxj-gzip-1.0",
@@ -124,12 +122,11 @@ def _merged_index(cdxj_paths: list[str], out: str, idx_out: str,
             offset += len(data)
             block.clear()
 
-        for line in heapq.merge(*sources):
-            if line.strip() and not line.startswith("!"):
-                block.append(line if line.endswith("\n") else line + "\n")
-                count += 1
-                if len(block) == block_lines:
-                    flush()
+        for line in merged_cdxj_lines(cdxj_paths):
+            block.append(line)
+            count += 1
+            if len(block) == block_lines:
+                flush()
         if block:
             flush()
     return count

@@ -15,7 +15,6 @@ changed; a file without its index is indexed into the collection instead.
 from __future__ import annotations
 
 import fcntl
-import heapq
 import http.client
 import os
 import shutil
@@ -25,7 +24,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
@@ -96,7 +94,7 @@ def _last_line(text: str) -> str:
 
 def build_collection(root: str | os.PathLike[str], warcs: Iterable[str], name: str = COLLECTION) -> int:
     """(Re)make ``root/collections/NAME`` from ``warcs``; returns the number of index lines."""
-    from newsarchive.warc.index import index_path_for, write_cdxj
+    from newsarchive.warc.index import index_path_for, merged_cdxj_lines, write_cdxj
 
     coll = Path(root, "collections", name)
     if coll.exists():
@@ -112,12 +110,10 @@ def build_collection(root: str | os.PathLike[str], warcs: Iterable[str], name: s
             index = write_cdxj(path, output=str(coll / "indexes" / (os.path.basename(path) + ".cdxj.part")))
         indexes.append(index)
     count = 0
-    with ExitStack() as stack, open(coll / "indexes" / "index.cdxj", "w", encoding="utf-8") as sink:
-        sources = [stack.enter_context(open(p, encoding="utf-8")) for p in indexes]
-        for line in heapq.merge(*sources):
-            if line.strip():
-                sink.write(line if line.endswith("\n") else line + "\n")
-                count += 1
+    with open(coll / "indexes" / "index.cdxj", "w", encoding="utf-8") as sink:
+        for line in merged_cdxj_lines(indexes):
+            sink.write(line)
+            count += 1
     for leftover in (coll / "indexes").glob("*.part"):
         leftover.unlink()
     return count

@@ -12,9 +12,11 @@ share the article's URL and would otherwise compete with the response at replay 
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 from cdxj_indexer import CDXJIndexer
@@ -99,6 +101,18 @@ class WarcFileInfo:
     name: str
     size: int
     records: int
+
+
+def merged_cdxj_lines(paths: Iterable[str | os.PathLike[str]]) -> Iterator[str]:
+    """The index lines of several sorted CDXJ files as one sorted stream, newline-terminated.
+
+    One line per file is in memory at a time; blank and ``!`` header lines are dropped.
+    """
+    with ExitStack() as stack:
+        sources = [stack.enter_context(open(p, encoding="utf-8")) for p in paths]
+        for line in heapq.merge(*sources):
+            if line.strip() and not line.startswith("!"):
+                yield line if line.endswith("\n") else line + "\n"
 
 
 def count_records(path: str | os.PathLike[str]) -> int:
