@@ -78,11 +78,13 @@ class Outlet:
     poll_max_interval: timedelta = timedelta(hours=6)
     recrawl_budget: int = 0
     recrawl_seconds: float = 0.0
+    #: how often cron runs `newsarchive recrawl` (the README's crontab: every 5 minutes)
+    recrawl_period: timedelta = timedelta(minutes=5)
 
     def policy(self) -> Policy:
         """The article re-check policy of this outlet."""
         return Policy(min_interval=self.min_interval, max_interval=self.max_interval,
-                      max_age=self.max_age, jitter=self.check_jitter)
+                      max_age=self.max_age, jitter=self.check_jitter, run_period=self.recrawl_period)
 
     def poll_policy(self) -> PollPolicy:
         """How often this outlet's listings, feeds and sitemaps are re-read."""
@@ -146,6 +148,7 @@ class Outlet:
             "check_jitter": self.check_jitter,
             "recrawl_budget": self.recrawl_budget,
             "recrawl_seconds": self.recrawl_seconds,
+            "recrawl_period": self.recrawl_period.total_seconds(),
         }
 
 
@@ -157,7 +160,7 @@ _DURATIONS = {"min_interval": timedelta(minutes=3), "max_interval": timedelta(da
               "poll_max_interval": timedelta(hours=6)}
 _KNOWN = {"name", *_STR_LISTS, *_BOOLS, *_DURATIONS, "max_depth", "max_pages",
           "pattern_page_budget", "sitemap_max_age_days", "id_pattern", "check_jitter",
-          "recrawl_budget", "recrawl_seconds"}
+          "recrawl_budget", "recrawl_seconds", "recrawl_period"}
 _REQUIRED = ("name", "domains", "article_patterns")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -307,6 +310,11 @@ def _schedule_keys(table: dict, source: str, name: str) -> dict:
     if not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0:
         raise _fail(source, name, "recrawl_seconds", "must be a non-negative number of seconds (0: no cap)")
     found["check_jitter"], found["recrawl_seconds"] = float(jitter), float(seconds)
+    period = table.get("recrawl_period", "5m")
+    try:
+        found["recrawl_period"] = timedelta(0) if not isinstance(period, bool) and period in (0, "0") else parse_duration(period)
+    except ValueError as exc:
+        raise _fail(source, name, "recrawl_period", f"{exc} (0: checks run when due)") from None
     return found
 
 

@@ -59,9 +59,9 @@ def test_due_rechecks_are_conditional_and_unchanged_pages_make_no_version(tmp_pa
             assert len(articles) == 3 and all(a.next_check_at is not None for a in articles)
 
         outlet.requests.clear()
-        run("2026-03-01T08:05:00Z", "recrawl=due", monkeypatch=monkeypatch)
+        run("2026-03-01T08:02:00Z", "recrawl=due", monkeypatch=monkeypatch)
         assert outlet.article_requests() == []  # nothing due yet: not even the listing links
-        assert not any(p == "/daily/" for p, _ in outlet.requests)  # listing polled 5 min ago
+        assert not any(p == "/daily/" for p, _ in outlet.requests)  # listing polled 2 min ago
 
         outlet.edit("story-1", "Update: the council has now confirmed the closure date.")
         outlet.requests.clear()

@@ -103,6 +103,31 @@ def test_the_outlet_clamps_and_jitter_apply():
     assert old.interval <= timedelta(hours=4.8)
 
 
+def test_a_cron_period_centres_the_check_on_its_aimed_time():
+    """From cron a due check waits for the next run: planned half a period early, it lands on
+    average on time instead of always late (never in the past, never past max_age)."""
+    period = timedelta(minutes=5)
+    on_time = plan_next_check(NO_JITTER, History(T0, 1, 0, T0), T0)
+    cron = Policy(jitter=0, run_period=period)
+    planned = plan_next_check(cron, History(T0, 1, 0, T0), T0)
+    assert planned.interval == on_time.interval == timedelta(minutes=6)
+    assert planned.next_check_at == on_time.next_check_at - period / 2
+    assert "early for runs every 5min" in planned.reason
+    # the run that does it: the first cron tick at or after next_check_at, over many start times
+    late = []
+    for second in range(0, 300, 7):
+        now = T0 + timedelta(seconds=second)
+        plan = plan_next_check(cron, History(now, 1, 0, now), now)
+        ticks = -(-(plan.next_check_at - T0) // period)  # ceil: cron ticks every period from T0
+        late.append((T0 + ticks * period - (now + plan.interval)).total_seconds())
+    assert abs(sum(late) / len(late)) < 30 and max(abs(x) for x in late) <= 150
+    short = Policy(jitter=0, run_period=timedelta(hours=1), min_interval=timedelta(minutes=3))
+    assert plan_next_check(short, History(T0, 1, 0, T0), T0).next_check_at == T0 + timedelta(seconds=1)
+    ending = plan_next_check(cron, History(T0, 1, 0, T0 + timedelta(days=29, hours=23, minutes=58)),
+                             T0 + timedelta(days=29, hours=23, minutes=58))
+    assert ending.next_check_at <= T0 + timedelta(days=30)
+
+
 def test_change_rate_is_cho_garcia_molina():
     assert change_rate(1, 0, timedelta(hours=1)) is None
     assert change_rate(11, 0, timedelta(hours=10)) == 0
@@ -137,6 +162,12 @@ def test_durations_and_outlet_keys():
         parse_outlets(base + 'max_age = "soon"\n')
     with pytest.raises(ConfigError, match="field 'min_interval': is longer than max_interval"):
         parse_outlets(base + 'min_interval = "8d"\n')
+    # the cron period: the README's */5 crontab by default, 0 for checks run when due
+    assert outlet.policy().run_period == timedelta(minutes=5) and snapshot["recrawl_period"] == 300
+    assert parse_outlets(base + 'recrawl_period = "15m"\n')[0].policy().run_period == timedelta(minutes=15)
+    assert parse_outlets(base + "recrawl_period = 0\n")[0].policy().run_period == timedelta(0)
+    with pytest.raises(ConfigError, match="field 'recrawl_period'"):
+        parse_outlets(base + 'recrawl_period = "often"\n')
 
 
 # -- the due query, on the archive ---------------------------------------------------------------
