@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, load_only
 
 from newsarchive import changes
 from newsarchive.content import fingerprint
@@ -425,9 +425,9 @@ def record_unchanged_fetch(session: Session, *, canonical_url: str, capture: Cap
         return None
     article.check_count += 1
     article.last_checked_at = fetched_at
-    version = session.get(ArticleVersion, version_id) if version_id else None
+    version = _version_head(session, version_id) if version_id else None
     if version is None or version.article_id != article.id:
-        version = session.get(ArticleVersion, article.current_version_id) if article.current_version_id else None
+        version = _version_head(session, article.current_version_id) if article.current_version_id else None
     if version is not None and version.review != "rejected":
         article.current_version_id = version.id
     if capture is not None:
@@ -435,6 +435,13 @@ def record_unchanged_fetch(session: Session, *, canonical_url: str, capture: Cap
         capture.version_id = version.id if version is not None else None
         capture.outcome = outcome
     return article
+
+
+def _version_head(session: Session, version_id: int) -> ArticleVersion | None:
+    """The version without its text: what an unchanged check reads (id, article, review and
+    the publication date the schedule needs), not every paragraph."""
+    return session.get(ArticleVersion, version_id, options=[load_only(
+        ArticleVersion.id, ArticleVersion.article_id, ArticleVersion.review, ArticleVersion.published_at)])
 
 
 def last_capture(session: Session, url: str) -> Capture | None:

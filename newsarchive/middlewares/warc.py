@@ -37,12 +37,14 @@ from scrapy.http import Response
 from scrapy.utils.defer import deferred_from_coro
 
 from newsarchive import clock
+from newsarchive.middlewares.conditional import original_head
 from newsarchive.storage_thread import inc_value, storage_thread
 from newsarchive.warc import warc_dir_from
 from newsarchive.warc.index import index_directory
 from newsarchive.warc.repair import RepairAction, repair_directory
 from newsarchive.warc.revisits import (
     MemoryAndIndexLookup,
+    Original,
     RevisitLookup,
     as_original,
     freshened_head,
@@ -172,10 +174,8 @@ class WarcCaptureMiddleware:
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
         response_headers = _header_list(response.headers)
-        head = (request.meta.get("newsarchive_conditional") or {}).get("head") if confirmed else None
-        if head:  # a 304: the confirmed response's status and headers, freshened by the 304's
-            status_line = head["status_line"]
-            response_headers = freshened_head(head["headers"], response_headers)
+        reference = request.meta.get("newsarchive_conditional")
+        reference = reference if isinstance(reference, dict) and reference.get("url") == url else None
         exchange = dict(
             url=url,
             fetched_at=fetched_at,
@@ -191,7 +191,16 @@ class WarcCaptureMiddleware:
 
         def write() -> tuple[Any, Any]:
             """In the storage thread: the revisit lookup (a query), the records, the fsync."""
+            if confirmed is not None:  # a 304: the confirmed response's status and headers, freshened
+                head = original_head(self.directory, reference)
+                if head:
+                    exchange["status_line"] = head["status_line"]
+                    exchange["response_headers"] = freshened_head(head["headers"], response_headers)
             original = confirmed
+            if original is None and body and reference is not None and reference.get("payload_digest") == digest:
+                # a re-check whose payload is the one it was compared with: that record holds the bytes
+                original = Original(reference["record_id"], warc_date(datetime.fromisoformat(reference["date"])),
+                                    reference["target_uri"])
             if original is None and body:  # a revisit of an empty payload saves nothing
                 original = as_original(self.revisit_lookup.lookup(url, digest))
             revisit_of = confirmed if confirmed is not None else RevisitTarget(*original) if original else None
