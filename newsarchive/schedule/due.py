@@ -57,13 +57,18 @@ def history_of(article: Article, published_at: datetime | None = None) -> Histor
 def published_at_of(session: Session, article: Article) -> datetime | None:
     """The publication date the current version states (None when it states none).
 
-    ``session.get``: the storing transaction has usually loaded that version already (an
-    unchanged re-check links its capture to it), so this costs no query per check.
+    The storing transaction has usually loaded that version already (an unchanged re-check
+    links its capture to it): then this costs no query; else one column is read, without
+    flushing the transaction's pending changes first.
     """
     if article.current_version_id is None:
         return None
-    version = session.get(ArticleVersion, article.current_version_id)
-    return version.published_at if version is not None else None
+    loaded = session.identity_map.get(session.identity_key(ArticleVersion, article.current_version_id))
+    if loaded is not None and "published_at" in loaded.__dict__:
+        return loaded.published_at
+    with session.no_autoflush:
+        return session.scalar(select(ArticleVersion.published_at)
+                              .where(ArticleVersion.id == article.current_version_id))
 
 
 def schedule_article(session: Session, article: Article, policy: Policy, *, now: datetime,
