@@ -1,6 +1,7 @@
 """The cost of an unchanged re-check against a first-time capture, by kind of "unchanged".
 
-    nice -n 10 .venv/bin/python benchmarks/bench_recheck.py [--stories 6000] [--profile tabloid,metro]
+    nice -n 10 .venv/bin/python benchmarks/bench_recheck.py [--stories 6000] [--rounds 3] [--profile tabloid,metro]
+        [--real-pages /path/to/article-extraction-benchmark] [--pad-kb 100]
 
 The site is bench_throughput's: four outlets from the four-template newsroom
 (:mod:`newsarchive.demo.newsroom`) with listings, feeds and sitemaps, written to disk and
@@ -17,8 +18,9 @@ on its own (one crawl process per outlet and pass):
 - ``gazette``: re-rendered the same way, and 20 % of its articles really edited (a paragraph
   added), so that 5 % of the site's articles changed; its figure is for that mix.
 
-Each outlet gets a first crawl (``scrapy crawl news`` on a fresh SQLite archive) and then a
-re-check of the same archive (``scrapy crawl news -a recrawl=all``: every article again,
+Each outlet gets, in each of ``--rounds`` rounds (default 3; the figures are medians, since one
+crawl's CPU time varies by a third on a shared 2-core machine), a first crawl (``scrapy crawl
+news`` on a fresh SQLite archive) and then a re-check of the same archive (``scrapy crawl news -a recrawl=all``: every article again,
 conditional GETs, plus the listings, feed and sitemap). CPU = user + system time of the crawl
 process and its children (``wait4``). A fixed start-up cost (an ``idle`` outlet whose start
 page links nothing: imports, settings, database, WARC writer) is measured in the same
@@ -33,9 +35,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import json
 import os
+import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -60,10 +65,14 @@ KINDS = {
 EDITED_SHARE = 0.20  # of the gazette's articles
 
 # nginx: the wire outlet's server sends no ETag and ignores If-Modified-Since.
+# No open-file cache: the tabloid and gazette files are rewritten between the passes, and a
+# cached size and mtime would answer their re-check with the old ETag (a 304 for a page
+# that changed).
 NGINX_CONF = bt.NGINX_CONF.replace(
     "        location = /gazette/articles/view.php {{",
     "        location /wire/ {{ etag off; if_modified_since off; }}\n"
-    "        location = /gazette/articles/view.php {{")
+    "        location = /gazette/articles/view.php {{").replace(
+    "open_file_cache max=100000 inactive=120s;", "open_file_cache off;")
 
 
 @functools.lru_cache(maxsize=8)
@@ -95,6 +104,30 @@ def _pad_articles(root: Path, stories_count: int, kilobytes: int) -> None:
         pad = _padding(story.template, kilobytes)
         path = root / bt._file_for(story.path(1))
         path.write_text(path.read_text(encoding="utf-8").replace("</body>", pad + "</body>"), encoding="utf-8")
+
+
+#: relative links in a real page would lead the crawler to pages this site does not have
+_RELATIVE_LINK = re.compile(rb"""(href|src)\s*=\s*(["'])(?!https?:|//|#|mailto:|data:|javascript:)""", re.IGNORECASE)
+
+
+def _real_articles(root: Path, stories_count: int, dataset: Path, outlets: tuple[str, ...]) -> int:
+    """Make ``outlets``' article pages real ones: the pages of scrapinghub's public
+    article-extraction-benchmark (``html/*.html.gz``, 181 news and blog articles from many
+    sites, median 115 KB), in turn. Bytes as published, except that relative links and
+    sources point off-site (on this host they would be fetches of pages that do not exist)."""
+    from newsarchive.demo.newsroom import generate
+
+    pages = sorted((dataset / "html").glob("*.html.gz"))
+    if not pages:
+        raise SystemExit(f"--real-pages: no html/*.html.gz under {dataset}")
+    written = 0
+    for story in generate(stories_count, 1, 0.0, 11):
+        if story.template not in outlets:
+            continue
+        html = gzip.decompress(pages[written % len(pages)].read_bytes())
+        (root / bt._file_for(story.path(1))).write_bytes(_RELATIVE_LINK.sub(rb"\1=\2https://offsite.invalid/", html))
+        written += 1
+    return written
 
 
 def _rerender(root: Path, stories_count: int, pad_kb: int = 0) -> dict[str, int]:
@@ -132,10 +165,10 @@ def _split_outlets(base: str) -> dict[str, str]:
 
 
 def _crawl(work: Path, outlet: str, label: str, spider_args: tuple[str, ...] = (),
-           profile: Path | None = None, timeout: float = 1800) -> dict[str, Any]:
+           profile: Path | None = None, timeout: float = 1800, archive: str = "") -> dict[str, Any]:
     from newsarchive.demo.run import LOCAL_ADDRESS, crawl_command
 
-    data = work / f"data-{outlet}"
+    data = work / f"data-{outlet}{archive}"
     command, env = crawl_command(work / f"outlets-{outlet}.toml", data,
                                  settings=(*bt.RATE, LOCAL_ADDRESS), spider_args=spider_args)
     if profile is not None:
@@ -204,8 +237,13 @@ def main() -> None:
     parser.add_argument("--stories", type=int, default=6000, help="article pages on the site (4 outlets)")
     parser.add_argument("--profile", type=lambda v: [o for o in v.split(",") if o], default=[],
                         help="outlets whose re-check to profile once more (cProfile), e.g. tabloid,metro")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="first crawl + re-check rounds per outlet; the figures are medians (default 3)")
     parser.add_argument("--pad-kb", type=int, default=0,
                         help="add an inline script of this many KB to every article page (page weight)")
+    parser.add_argument("--real-pages", type=Path, metavar="DATASET",
+                        help="a copy of scrapinghub/article-extraction-benchmark: the byte-identical outlets "
+                             "(metro, wire) serve its 181 real article pages instead of generated ones")
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
@@ -223,48 +261,65 @@ def main() -> None:
 
 def run(args: argparse.Namespace, work: Path) -> None:
     root = work / "site"
-    counts = bt.generate_site(root, args.stories)
-    _pad_articles(root, args.stories, args.pad_kb)
-    (root / "idle").mkdir()
-    (root / "idle" / "index.html").write_text("<!doctype html><html><head><title>idle</title></head>"
-                                             "<body><p>Nothing here.</p></body></html>")
+
+    def write_site(base: str = "") -> tuple[dict[str, int], int]:
+        """The site as first captured (every round starts from it: the gazette's edits are new again)."""
+        counts = bt.generate_site(root, args.stories)
+        _pad_articles(root, args.stories, args.pad_kb)
+        real = _real_articles(root, args.stories, args.real_pages, ("metro", "wire")) if args.real_pages else 0
+        (root / "idle").mkdir(exist_ok=True)
+        (root / "idle" / "index.html").write_text("<!doctype html><html><head><title>idle</title></head>"
+                                                 "<body><p>Nothing here.</p></body></html>")
+        if base:
+            bt.set_base(root, base)
+        return counts, real
+
+    counts, real = write_site()
     # the re-check happens later than the first capture: give nginx a different mtime to report
     with bt.Server(root, work) as server:
         bt.set_base(root, server.base_url)
         for name, text in _split_outlets(server.base_url).items():
             (work / f"outlets-{name}.toml").write_text(text, encoding="utf-8")
-        print(f"site: {args.stories:,} stories over 4 outlets (+{args.pad_kb} KB script per article), "
+        print(f"site: {args.stories:,} stories over 4 outlets (+{args.pad_kb} KB script per article"
+              + (f"; metro and wire: {real:,} real pages from {args.real_pages}" if real else "") + "), "
               f"{counts['listings']} listing pages; served by "
               f"{server.kind} at {server.base_url}; {os.cpu_count()} CPU cores; rate: {' '.join(bt.RATE)}",
               flush=True)
-        idle = [_crawl(work, "idle", f"idle{n}")["cpu"] for n in range(2)]
-        first = {o: _crawl(work, o, "first") for o in KINDS}
-        for o, r in first.items():
-            print(f"  first crawl {o}: {r['cpu']:.1f} s CPU, {r['stats'].get('response_received_count')} responses",
-                  flush=True)
-        time.sleep(1.1)  # a later second for Last-Modified on the files rewritten below
-        changes = _rerender(root, args.stories, args.pad_kb)
-        print(f"re-rendered {changes['rerendered']:,} tabloid and gazette articles, {changes['edited']} edited",
-              flush=True)
-        again = {o: _crawl(work, o, "recheck", ("recrawl=all",)) for o in KINDS}
-        for o, r in again.items():
-            print(f"  re-check {o}: {r['cpu']:.1f} s CPU, {r['stats'].get('response_received_count')} responses",
-                  flush=True)
-        idle += [_crawl(work, "idle", "idle2")["cpu"]]
-        for outlet in args.profile:  # a third pass, profiled; re-rendered again so it stays boilerplate-only
+        # Rounds, so that the figure is a median and not one crawl's luck on a shared machine:
+        # each round a first crawl of every outlet on a fresh archive, the re-render, then the
+        # re-check of that archive; an idle crawl per round for the start-up cost.
+        idle, firsts, agains = [], defaultdict(list), defaultdict(list)
+        for n in range(args.rounds):
+            if n:
+                write_site(server.base_url)
+            idle.append(_crawl(work, "idle", f"idle{n}", archive=f"-{n}")["cpu"])
+            first = {o: _crawl(work, o, "first", archive=f"-{n}") for o in KINDS}
+            time.sleep(1.1)  # a later second for Last-Modified on the files rewritten below
+            changes = _rerender(root, args.stories, args.pad_kb)
+            again = {o: _crawl(work, o, "recheck", ("recrawl=all",), archive=f"-{n}") for o in KINDS}
+            print(f"  round {n + 1}: re-rendered {changes['rerendered']:,} tabloid and gazette articles "
+                  f"({changes['edited']} edited); CPU s first / re-check: "
+                  + ", ".join(f"{o} {first[o]['cpu']:.1f} / {again[o]['cpu']:.1f}" for o in KINDS)
+                  + f"; idle {idle[-1]:.1f}", flush=True)
+            for o in KINDS:
+                firsts[o].append(first[o])
+                agains[o].append(again[o])
+        for outlet in args.profile:  # one more pass, profiled; re-rendered again so it stays boilerplate-only
             _rerender(root, args.stories, args.pad_kb)
-            _crawl(work, outlet, "profiled", ("recrawl=all",), profile=work / f"{outlet}.prof")
-    overhead = min(idle)
-    print(f"\nstart-up cost (idle outlet, min of {len(idle)}): {overhead:.2f} s CPU "
-          f"({', '.join(f'{c:.2f}' for c in idle)})\n")
+            _crawl(work, outlet, "profiled", ("recrawl=all",), profile=work / f"{outlet}.prof", archive="-0")
+    overhead = statistics.median(idle)
+    print(f"\nstart-up cost (idle outlet, median of {len(idle)}): {overhead:.2f} s CPU "
+          f"({', '.join(f'{c:.2f}' for c in idle)}); medians of {args.rounds} round(s)\n")
     print("| kind (outlet) | articles | first: CPU ms/article | re-check: CPU ms/article | CPU ratio "
           "(raw) | first: WARC bytes/article | re-check: WARC bytes/article | bytes ratio | re-check outcome |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     rows = []
     for outlet, label in KINDS.items():
-        a, b = first[outlet], again[outlet]
+        a, b = firsts[outlet][-1], agains[outlet][-1]  # records and stats: the last round's
         n = a["warc"]["article_fetches"]
-        cpu_a, cpu_b = (a["cpu"] - overhead) / n, (b["cpu"] - overhead) / n
+        cpu_first = statistics.median(r["cpu"] for r in firsts[outlet])
+        cpu_again = statistics.median(r["cpu"] for r in agains[outlet])
+        cpu_a, cpu_b = (cpu_first - overhead) / n, (cpu_again - overhead) / n
         bytes_a, bytes_b = a["warc"]["article_bytes"] / n, b["warc"]["article_bytes"] / n
         st = b["stats"]
         outcome = ", ".join(f"{k.split('/')[-1]} {v:,}" for k, v in sorted(st.items())
@@ -272,8 +327,9 @@ def run(args: argparse.Namespace, work: Path) -> None:
                                      "newsarchive/unchanged", "newsarchive/new_version"))
         row = {"outlet": outlet, "kind": label, "articles": n, "first_cpu_ms": 1000 * cpu_a,
                "recheck_cpu_ms": 1000 * cpu_b, "cpu_ratio": cpu_b / cpu_a,
-               "cpu_ratio_raw": b["cpu"] / a["cpu"], "first_bytes": bytes_a, "recheck_bytes": bytes_b,
+               "cpu_ratio_raw": cpu_again / cpu_first, "first_bytes": bytes_a, "recheck_bytes": bytes_b,
                "bytes_ratio": bytes_b / bytes_a, "recheck_records": b["warc"]["records"],
+               "first_cpu_s": [r["cpu"] for r in firsts[outlet]], "recheck_cpu_s": [r["cpu"] for r in agains[outlet]],
                "recheck_stats": {k: v for k, v in st.items() if k.startswith("newsarchive/")}}
         rows.append(row)
         print(f"| {label} ({outlet}) | {n:,} | {row['first_cpu_ms']:.1f} | {row['recheck_cpu_ms']:.1f} | "
