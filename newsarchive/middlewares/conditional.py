@@ -3,14 +3,15 @@
 A re-check (``request.meta["newsarchive_conditional"] is True``, set by the spider for
 ``-a recrawl=…`` requests) is sent with ``If-None-Match`` / ``If-Modified-Since`` from the
 last successful capture of the same URL, read from the archive in a worker thread (never
-on the reactor; the requests of one reactor turn in one query, ``ReferenceBatcher``). The meta key is replaced by what that capture is (its WARC record, date,
-payload digest and version), so that
+on the reactor; the requests of one reactor turn in one query, ``ReferenceBatcher``). The
+meta key is replaced by what that capture is (its WARC record, date, payload digest and
+version), so that
 
 - a ``304 Not Modified`` is archived as a ``revisit`` record with profile
   ``server-not-modified`` pointing at the record it confirms (WarcCaptureMiddleware),
   whose block repeats that record's status line and headers as updated by the 304's (read
-  from the WARC file when the 304 comes, so replay serves the confirmed body), and stored as a check of
-  that version, without a new version (the spider and pipeline);
+  from the WARC file when the 304 comes, so replay serves the confirmed body), and stored
+  as a check of that version, without a new version (the spider and pipeline);
 - a ``200`` whose payload digest equals that capture's skips extraction (the spider) and
   is archived as an ``identical-payload-digest`` revisit;
 - a server that ignores the headers answers ``200`` with the page, handled as any fetch.
