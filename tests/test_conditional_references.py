@@ -2,15 +2,18 @@
 
 ``ConditionalRequestMiddleware`` looks up the captures of all the re-checks of one reactor
 turn in one query (``reference_captures``); it must choose, for every URL, the capture that
-``store.last_capture`` and ``store.find_earlier_payload`` would: the last kept 200, and for a
-revisit the earliest full record of the same payload, never a lost record or a 304.
+one query per URL would: the last kept 200, and for a revisit the earliest full record of the
+same payload (``store.find_earlier_payload``), never a lost record or a 304.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from newsarchive.db import store
+from newsarchive.db.models import Capture
 from newsarchive.middlewares.conditional import reference_captures
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -26,7 +29,11 @@ def _capture(session, url, minutes, status=200, digest="sha1:A", revisit=False, 
 def _per_url(sessions, url):
     """The reference as the per-URL queries define it (capture ids only)."""
     with sessions() as session:
-        last = store.last_capture(session, url)
+        last = session.scalar(
+            select(Capture)
+            .where(Capture.url == url, Capture.status == 200, Capture.warc_record_id.is_not(None),
+                   Capture.warc_lost.is_(False))
+            .order_by(Capture.fetched_at.desc(), Capture.id.desc()).limit(1))
         if last is None:
             return None
         original = store.find_earlier_payload(session, url, last.payload_digest) if last.warc_revisit else last

@@ -444,17 +444,6 @@ def _version_head(session: Session, version_id: int) -> ArticleVersion | None:
         ArticleVersion.id, ArticleVersion.article_id, ArticleVersion.review, ArticleVersion.published_at)])
 
 
-def last_capture(session: Session, url: str) -> Capture | None:
-    """The latest successful (200) capture of ``url`` whose WARC record is kept."""
-    return session.scalar(
-        select(Capture)
-        .where(Capture.url == url, Capture.status == 200, Capture.warc_record_id.is_not(None),
-               Capture.warc_lost.is_(False))
-        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
-        .limit(1)
-    )
-
-
 def find_earlier_payload(session: Session, url: str, payload_digest: str) -> Capture | None:
     """The oldest archived capture of ``url`` with the same payload (target of a revisit)."""
     return session.scalar(

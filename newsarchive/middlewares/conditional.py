@@ -85,8 +85,8 @@ _REFERENCE_COLUMNS = (Capture.id, Capture.url, Capture.status, Capture.version_i
 def reference_captures(sessions: Any, urls: list[str]) -> dict[str, dict[str, Any]]:
     """What a re-check of each of ``urls`` is compared with, in one query: its last capture
     (200) and the full response record holding those bytes (the capture itself, or the
-    earliest full record of the same payload when that capture was a revisit). The same
-    rows as ``store.last_capture`` and ``store.find_earlier_payload``, for a whole batch."""
+    earliest full record of the same payload when that capture was a revisit, as
+    ``store.find_earlier_payload`` picks it), for a whole batch. Lost records never count."""
     if not urls:
         return {}
     with sessions() as session:

@@ -170,12 +170,14 @@ class WarcCaptureMiddleware:
         url = _without_userinfo(urldefrag(response.url)[0])
         body = response.body
         digest = payload_digest(body)
-        confirmed = self._not_modified(request, response, url)
+        reference = self._reference(request, url)
+        confirmed = None
+        if response.status == 304 and reference is not None:  # the capture it confirms
+            confirmed = RevisitTarget(*self._original(reference), profile="server-not-modified",
+                                      payload_digest=reference.get("payload_digest"))
         protocol = response.protocol or "HTTP/1.1"
         status_line = f"{protocol} {response.status} {reason_phrase(response.status)}".rstrip()
         response_headers = _header_list(response.headers)
-        reference = request.meta.get("newsarchive_conditional")
-        reference = reference if isinstance(reference, dict) and reference.get("url") == url else None
         exchange = dict(
             url=url,
             fetched_at=fetched_at,
@@ -198,9 +200,7 @@ class WarcCaptureMiddleware:
                     exchange["response_headers"] = freshened_head(head["headers"], response_headers)
             original = confirmed
             if original is None and body and reference is not None and reference.get("payload_digest") == digest:
-                # a re-check whose payload is the one it was compared with: that record holds the bytes
-                original = Original(reference["record_id"], warc_date(datetime.fromisoformat(reference["date"])),
-                                    reference["target_uri"])
+                original = self._original(reference)  # the payload it was compared with: that record has the bytes
             if original is None and body:  # a revisit of an empty payload saves nothing
                 original = as_original(self.revisit_lookup.lookup(url, digest))
             revisit_of = confirmed if confirmed is not None else RevisitTarget(*original) if original else None
@@ -270,16 +270,17 @@ class WarcCaptureMiddleware:
 
     # --------------------------------------------------------------- helpers
     @staticmethod
-    def _not_modified(request: Request, response: Response, url: str) -> RevisitTarget | None:
-        """For a 304 to a conditional re-check: the capture it confirms (meta set by
-        newsarchive.middlewares.conditional), as a ``server-not-modified`` revisit target."""
+    def _reference(request: Request, url: str) -> dict[str, Any] | None:
+        """The capture a conditional re-check of ``url`` was compared with (meta set by
+        newsarchive.middlewares.conditional); None for other fetches and redirected ones."""
         reference = request.meta.get("newsarchive_conditional")
-        if response.status != 304 or not isinstance(reference, dict) or reference.get("url") != url:
-            return None
-        date = reference["date"]
-        return RevisitTarget(reference["record_id"], warc_date(datetime.fromisoformat(date)),
-                             reference["target_uri"], profile="server-not-modified",
-                             payload_digest=reference.get("payload_digest"))
+        return reference if isinstance(reference, dict) and reference.get("url") == url else None
+
+    @staticmethod
+    def _original(reference: dict[str, Any]) -> Original:
+        """The full record holding the reference's payload, as a revisit's target."""
+        return Original(reference["record_id"], warc_date(datetime.fromisoformat(reference["date"])),
+                        reference["target_uri"])
 
     @staticmethod
     def _should_archive(request: Request, response: Response) -> bool:
