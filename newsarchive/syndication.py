@@ -40,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from datasketch import MinHash
@@ -277,14 +277,23 @@ def fingerprint_version(session: Session, version: ArticleVersion, config: Confi
         session.execute(insert(SyndicationBand), [{"key": k, "version_id": version.id}
                                                   for k in dict.fromkeys(keys)])
     if version.in_feed:
-        result = _match(session, version, text, keys, config)
+        result = _match(session, version, text, keys, config, common)
         fp.matched = True
     _note_paragraphs(session, version.article_id, text.keys)
     return result
 
 
-def _candidates(session: Session, version: ArticleVersion, keys: list[int]) -> list[tuple[ArticleVersion, int]]:
-    """Other articles' visible versions sharing band keys, best first (one per article)."""
+class Candidate(NamedTuple):
+    """Another article's visible version that shares band keys with the one being compared."""
+
+    id: int
+    article_id: int
+
+
+def _candidates(session: Session, version: ArticleVersion, keys: list[int]) -> list[Candidate]:
+    """Other articles' visible versions sharing band keys, best first (one per article).
+
+    Two columns a row: the ranking reads no paragraphs and builds no ORM objects."""
     if not keys:
         return []
     hits = func.count().label("hits")
@@ -293,28 +302,41 @@ def _candidates(session: Session, version: ArticleVersion, keys: list[int]) -> l
               .group_by(SyndicationBand.version_id).order_by(hits.desc(), SyndicationBand.version_id)
               .limit(MAX_CANDIDATES * 2)).subquery()
     rows = session.execute(
-        select(ArticleVersion, Article.outlet_id, ranked.c.hits)
+        select(ArticleVersion.id, ArticleVersion.article_id)
         .join(ranked, ranked.c.version_id == ArticleVersion.id)
-        .join(Article, Article.id == ArticleVersion.article_id)
         .where(ArticleVersion.in_feed, ArticleVersion.article_id != version.article_id)
         .order_by(ranked.c.hits.desc(), ArticleVersion.id)
     ).all()
-    best: dict[int, tuple[ArticleVersion, int]] = {}
-    for candidate, outlet_id, _ in rows:
-        best.setdefault(candidate.article_id, (candidate, outlet_id))
+    best: dict[int, Candidate] = {}
+    for version_id, article_id in rows:
+        best.setdefault(article_id, Candidate(version_id, article_id))
     return list(best.values())[:MAX_CANDIDATES]
 
 
-def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int], config: Config) -> Assignment:
+def _texts(session: Session, candidates: list[Candidate]) -> list[tuple[Candidate, Text]]:
+    """The candidates' analysed texts, their paragraphs read in one query."""
+    paragraphs = dict(session.execute(select(ArticleVersion.id, ArticleVersion.paragraphs)
+                                      .where(ArticleVersion.id.in_([c.id for c in candidates]))).all())
+    return [(c, text_of(paragraphs.get(c.id) or [])) for c in candidates]
+
+
+def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int], config: Config,
+           common: set[int] | None = None) -> Assignment:
+    """Compare ``version`` with its candidates and cluster it with those it copies (or that
+    copy it). ``common``: what is already known of ``text``'s common paragraphs."""
     result = Assignment(version.id)
     candidates = _candidates(session, version, keys)
     result.candidates = len(candidates)
     if not candidates:
         result.cluster_id = cluster_id_for(session, version.article_id)
         return result
-    texts = [(c, text_of(c.paragraphs or [])) for c, _ in candidates]
-    common = _common_keys(session, text.keys + [k for _, t in texts for k in t.keys])
-    evidence: dict[int, tuple[ArticleVersion, float]] = {}
+    texts = _texts(session, candidates)
+    if common is None:
+        common = _common_keys(session, text.keys + [k for _, t in texts for k in t.keys])
+    else:  # only the candidates' paragraphs are still to be looked up
+        mine = set(text.keys)
+        common = common | _common_keys(session, [k for _, t in texts for k in t.keys if k not in mine])
+    evidence: dict[int, tuple[Candidate, float]] = {}
     for candidate, other in texts:
         score = similarity(text, other, common)
         if score >= config.threshold:
@@ -327,7 +349,7 @@ def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int
     return result
 
 
-def _join(session: Session, version: ArticleVersion, evidence: Mapping[int, tuple[ArticleVersion, float]]) -> int:
+def _join(session: Session, version: ArticleVersion, evidence: Mapping[int, tuple[Candidate, float]]) -> int:
     """Put ``version``'s article and every matched article in one cluster (merging clusters)."""
     article_ids = [version.article_id, *evidence]
     members = {m.article_id: m for m in session.scalars(
