@@ -771,9 +771,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsarchive {args.verb}: error: {mask_url(str(exc))}", file=sys.stderr)
         return 2
     except SQLAlchemyError as exc:
-        from newsarchive.db.outage import reason_of
+        from newsarchive import exitcodes
+        from newsarchive.db.outage import is_outage, reason_of
 
         print(f"newsarchive {args.verb}: error: database: {reason_of(exc)}", file=sys.stderr)
-        return 2
+        # cron tells "the database is down, try later" (69) from "this command is wrong" (2)
+        return exitcodes.DATABASE_UNAVAILABLE if is_outage(exc) else 2
     except BrokenPipeError:
         return 0

@@ -19,6 +19,23 @@ from newsarchive.spiders.news import NewsSpider
 SECRET = "S3cretPass"
 
 
+@pytest.mark.parametrize("verb", [["articles"], ["versions", "http://example.test/a"], ["changes"],
+                                  ["syndication"], ["health"]])
+def test_the_archivist_commands_exit_69_with_one_line_when_the_database_is_down(verb: list[str]) -> None:
+    """Like ``scrapy crawl`` and ``recrawl``: cron reads 69 as "try later", 2 as "fix the command"."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NEWSARCHIVE_DB_URL=f"postgresql://archive:{SECRET}@127.0.0.1:1/news")
+    result = subprocess.run([sys.executable, "-m", "newsarchive", *verb], env=env, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 69, (verb, result.returncode, result.stderr[-2000:])
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"newsarchive {verb[0]}: error: database: "), result.stderr
+    assert SECRET not in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("db_url", [f"postgresql://archive:{SECRET}@127.0.0.1:1/news",
                                     "sqlite:////proc/no-such-dir/archive.sqlite3"])
