@@ -29,7 +29,7 @@ def test_repair_with_an_unusable_database_cuts_nothing(archived):
     last, torn, _ = _tear(archived)
     before = torn.read_bytes()
     result = cli(archived, "warcs", "--repair", "--db", f"postgresql://u:{SECRET}@127.0.0.1:1/none")
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 69, result.stderr  # the database is down: try later
     assert result.stderr.count(b"\n") == 1 and SECRET.encode() not in result.stderr
     assert torn.read_bytes() == before and not last.exists()  # untouched until the DB is there
 
