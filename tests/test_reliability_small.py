@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,10 +26,6 @@ SECRET = "S3cretPass"
                                   ["syndication"], ["health"]])
 def test_the_archivist_commands_exit_69_with_one_line_when_the_database_is_down(verb: list[str]) -> None:
     """Like ``scrapy crawl`` and ``recrawl``: cron reads 69 as "try later", 2 as "fix the command"."""
-    import os
-    import subprocess
-    import sys
-
     env = dict(os.environ, NEWSARCHIVE_DB_URL=f"postgresql://archive:{SECRET}@127.0.0.1:1/news")
     result = subprocess.run([sys.executable, "-m", "newsarchive", *verb], env=env, capture_output=True,
                             text=True, timeout=120)
