@@ -20,10 +20,11 @@ settings (32 concurrent requests, 32 per host, no delay, AutoThrottle off, robot
     versions, health check, on a fresh SQLite database.
 
 Figures: pages = responses received (robots.txt, feeds, sitemaps, listings, articles);
-pages/s over the child's whole wall time (start-up included); CPU ms per page from
-``wait4`` (user + system of the child and the children it waited for, e.g. an extraction
-pool); peak RSS = the largest sum of VmRSS over the child and its descendants, sampled
-every 0.2 s; WARC bytes per page = size of the WARC files written / pages.
+pages/s over the child's whole wall time (start-up included); CPU ms per page = user +
+system time of every process of the child's tree (the crawl, its forkserver, extraction and
+syndication workers), sampled every 0.1 s; peak RSS = the largest sum of VmRSS over the same
+tree; WARC bytes per page = size of the WARC files written / pages. Each (b) row is followed
+by the split per process.
 
 ``--memory`` runs (b) alone on sites of each ``--sizes`` story count (default 5,000 and
 25,000) for the memory curve: peak RSS at each size and its growth.
@@ -314,28 +315,56 @@ def _bare(start_urls: list[str], stats_path: str, settings: list[str]) -> None:
     Path(stats_path).write_text(json.dumps({"stats": stats, "finish_reason": stats.get("finish_reason")}))
 
 
-def _tree_rss(pid: int) -> int:
-    """Sum of VmRSS (bytes) over ``pid`` and its descendants."""
-    total, todo = 0, [pid]
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _tree(pid: int) -> dict[int, tuple[str, int, float]]:
+    """``pid`` and its descendants: name, VmRSS (bytes) and own CPU seconds (user + system,
+    children not included, so nothing is counted twice) of each."""
+    found: dict[int, tuple[str, int, float]] = {}
+    todo = [pid]
     while todo:
         p = todo.pop()
         try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat.rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            rss = 0
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+                    rss = int(line.split()[1]) * 1024
                     break
+            cmdline = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            found[p] = (_process_name(cmdline), rss, cpu)
             for task in os.listdir(f"/proc/{p}/task"):
-                children = Path(f"/proc/{p}/task/{task}/children").read_text().split()
-                todo.extend(int(c) for c in children)
-        except (OSError, ValueError):
+                todo.extend(int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split())
+        except (OSError, ValueError, IndexError):
             continue
-    return total
+    return found
+
+
+def _process_name(cmdline: str) -> str:
+    if "syndication_worker" in cmdline:
+        return "syndication worker"
+    if "forkserver" in cmdline:
+        return "forkserver and its workers"  # forked children keep the forkserver's command line
+    if "multiprocessing" in cmdline:
+        return "multiprocessing helpers"
+    return "crawl"
 
 
 def _measure(command: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+    """Run ``command``; wall time, CPU seconds and peak RSS of its whole process tree.
+
+    CPU: every process of the tree, the crawl included, sampled every 0.1 s (its own user +
+    system time, not its children's, so nothing counts twice): the processes a forkserver
+    starts (extraction and syndication workers) count too, which ``wait4`` would miss (they
+    are not the crawl's children). Each process's last 0.1 s may go uncounted."""
     started = time.monotonic()
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
+    cpu_of: dict[int, tuple[str, float]] = {}
+    rss_of: dict[str, int] = {}
     stderr: list[bytes] = []
     reader = threading.Thread(target=lambda: stderr.append(proc.stderr.read()), daemon=True)
     reader.start()
@@ -344,15 +373,26 @@ def _measure(command: list[str], env: dict[str, str], timeout: float) -> dict[st
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
-        peak = max(peak, _tree_rss(proc.pid))
+        tree = _tree(proc.pid)
+        peak = max(peak, sum(rss for _, rss, _ in tree.values()))
+        by_name: dict[str, int] = {}
+        for p, (name, rss, cpu) in tree.items():
+            by_name[name] = by_name.get(name, 0) + rss
+            cpu_of[p] = (name, max(cpu, cpu_of.get(p, (name, 0.0))[1]))
+        for name, rss in by_name.items():
+            rss_of[name] = max(rss_of.get(name, 0), rss)
         if time.monotonic() - started > timeout and not timed_out:
             timed_out = True
             proc.send_signal(signal.SIGINT)  # Scrapy closes cleanly on the first SIGINT
-        time.sleep(0.2)
+        time.sleep(0.1)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - started
     reader.join(timeout=5)
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "peak_rss": peak,
+    cpu_by_name: dict[str, float] = {}
+    for name, cpu in cpu_of.values():
+        cpu_by_name[name] = cpu_by_name.get(name, 0.0) + cpu
+    return {"wall": wall, "cpu": sum(cpu_by_name.values()), "cpu_wait4": usage.ru_utime + usage.ru_stime,
+            "cpu_by_process": cpu_by_name, "peak_rss_by_process": rss_of, "peak_rss": peak,
             "returncode": proc.returncode, "timed_out": timed_out,
             "stderr": b"".join(stderr).decode("utf-8", "replace")}
 
@@ -401,16 +441,24 @@ def _figures(run: str, result: dict[str, Any], report: dict[str, Any], warc_byte
             "cpu_ms_per_page": 1000 * result["cpu"] / max(pages, 1), "peak_rss_mb": result["peak_rss"] / 2**20,
             "warc_bytes_per_page": warc_bytes / max(pages, 1),
             "finished": report.get("finish_reason") == "finished" and not result["timed_out"],
+            "cpu_ms_per_page_by_process": {k: 1000 * v / max(pages, 1) for k, v in result["cpu_by_process"].items()},
+            "peak_rss_mb_by_process": {k: v / 2**20 for k, v in result["peak_rss_by_process"].items()},
             "returncode": result["returncode"]}
 
 
 def _row(r: dict[str, Any]) -> str:
     label = {"a": "(a) bare CrawlSpider", "b": "(b) scrapy crawl news",
-             "base": "(b) at --baseline-tree"}[r["run"]]
+             "base": "(b) at --baseline-tree"}.get(r["run"], f"(b) -s {r['run'][2:]}")
     warc = f"{r['warc_bytes_per_page']:,.0f}" if r["run"] != "a" else "-"
     done = f"{'yes' if r['finished'] else 'no'}, {r['pages']:,} pages in {r['wall']:.0f} s"
     return (f"| {label} | {r['pages_per_s']:.1f} | {r['cpu_ms_per_page']:.1f} | {r['peak_rss_mb']:.0f} MB | "
             f"{warc} | {done} |")
+
+
+def _split(r: dict[str, Any]) -> str:
+    cpu = ", ".join(f"{k} {v:.1f}" for k, v in sorted(r["cpu_ms_per_page_by_process"].items()))
+    rss = ", ".join(f"{k} {v:.0f}" for k, v in sorted(r["peak_rss_mb_by_process"].items()))
+    return f"    CPU ms per page by process: {cpu}; peak RSS MB by process: {rss}"
 
 
 def _site(work: Path, stories: int) -> Path:
@@ -431,15 +479,20 @@ def compare(args: argparse.Namespace, work: Path) -> None:
               f"rate: {' '.join(RATE)}\n", flush=True)
         results = []
         for n in range(args.rounds):
-            for run in ("a", "b", *(("base",) if args.baseline_tree else ())):
+            for run in ("a", "b", *(("base",) if args.baseline_tree else ()), *(("variant",) if args.set else ())):
                 if run == "a":
                     r = run_bare(server, work, f"a{n}", args.timeout)
                 elif run == "b":
                     r = run_news(server, work, f"b{n}", args.timeout)
+                elif run == "variant":
+                    r = run_news(server, work, f"variant{n}", args.timeout, extra=tuple(args.set))
+                    r["run"] = "b " + " ".join(args.set)
                 else:
                     r = run_news(server, work, f"base{n}", args.timeout, tree=Path(args.baseline_tree))
                 results.append(r)
                 print(_row(r), flush=True)
+                if run != "a":
+                    print(_split(r), flush=True)
     print("\n| run | pages/s | CPU ms per page | peak RSS | WARC bytes per page | finished? |\n"
           "| --- | --- | --- | --- | --- | --- |")
     for r in results:
@@ -456,6 +509,12 @@ def compare(args: argparse.Namespace, work: Path) -> None:
         print(f"(b)/(baseline tree): pages/s {mean(b, 'pages_per_s') / mean(base, 'pages_per_s'):.2f}x, "
               f"CPU per page {mean(b, 'cpu_ms_per_page') / mean(base, 'cpu_ms_per_page'):.2f}x, "
               f"peak RSS {mean(b, 'peak_rss_mb') / mean(base, 'peak_rss_mb'):.2f}x")
+    variant = [r for r in results if r["run"].startswith("b ")]
+    if variant:
+        print(f"({variant[0]['run']})/(b): pages/s "
+              f"{mean(variant, 'pages_per_s') / mean(b, 'pages_per_s'):.2f}x, "
+              f"CPU per page {mean(variant, 'cpu_ms_per_page') / mean(b, 'cpu_ms_per_page'):.2f}x, "
+              f"peak RSS {mean(variant, 'peak_rss_mb') / mean(b, 'peak_rss_mb'):.2f}x")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
 
@@ -471,6 +530,7 @@ def memory(args: argparse.Namespace, work: Path) -> None:
         r["stories"] = size
         results.append(r)
         print(_row(r), flush=True)
+        print(_split(r), flush=True)
         shutil.rmtree(root, ignore_errors=True)
     print("\n| stories | pages | pages/s | CPU ms per page | peak RSS | finished? |\n| --- | --- | --- | --- | --- | --- |")
     for r in results:
@@ -499,6 +559,9 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures here")
     parser.add_argument("--baseline-tree", help="also run (b) from this checkout of newsarchive (e.g. "
                         "`git worktree add /tmp/old OLD_COMMIT`): a before/after in the same invocation")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="also run (b) with this Scrapy setting (repeatable): a variant beside (b) "
+                        "in the same invocation")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-throughput-"))

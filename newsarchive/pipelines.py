@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
+from twisted.internet.threads import deferToThread
 
-from newsarchive import __version__, provenance, syndication
+from newsarchive import __version__, provenance, syndication, syndication_worker
 from newsarchive.db import outage, store
 from newsarchive.db.engine import db_url_from, session_factory
 from newsarchive.db.models import ArticleVersion, Capture
@@ -42,6 +45,8 @@ class StoragePipeline:
         self.outlets: dict[str, Any] = {}  # name -> newsarchive.config.Outlet (its schedule policy)
         self.warc_dir = warc_dir_from(crawler.settings)
         self.syndication = syndication.Config.from_settings(crawler.settings)
+        self.db_url = db_url_from(crawler.settings)
+        self.worker: syndication_worker.SyndicationWorker | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -51,9 +56,25 @@ class StoragePipeline:
         spider = self.crawler.spider
         self.outlet_configs = {o.name: o.snapshot() for o in getattr(spider, "outlets", [])}
         self.outlets = {o.name: o for o in getattr(spider, "outlets", [])}
-        if self.syndication.enabled:  # versions released by the last run's health check
+        if syndication_worker.enabled(self.crawler.settings, self.syndication):
+            self.worker = syndication_worker.SyndicationWorker(self.db_url, self.syndication,
+                                                               self.crawler.settings.get("LOG_LEVEL", "INFO"))
+            self.worker.start()  # it begins with what the last run left (catch_up included)
+        elif self.syndication.enabled:  # versions released by the last run's health check
             with self.sessions.begin() as session:
                 syndication.catch_up(session, self.syndication)
+
+    async def close_spider(self) -> None:
+        """Wait for the syndication worker to fingerprint every version this crawl stored,
+        before the run's health check (a spider_closed handler) releases any of them."""
+        if self.worker is None:
+            return
+        started = time.monotonic()
+        counts = await maybe_deferred_to_future(deferToThread(self.worker.close))
+        logger.info("the syndication worker finished %d versions, %.1f s after the last was stored",
+                    counts.get("newsarchive/syndication/fingerprinted", 0), time.monotonic() - started)
+        for key, count in counts.items():
+            self.stats.inc_value(key, count)
 
     async def process_item(self, item):
         if outage.happened(self.crawler):
@@ -112,10 +133,13 @@ class StoragePipeline:
                                             reextract=self._reextract,
                                             outlet_article_id=item.outlet_article_id)
             self._schedule(session, recorded.article, item.outlet, fetched_at, recorded.version.published_at)
-            if recorded.outcome in ("new_article", "new_version"):
+            stored = recorded.outcome in ("new_article", "new_version")
+            if stored and self.worker is None:
                 self._fingerprint(session, recorded.version)
             seq, kinds = recorded.version.seq, (recorded.change.kinds if recorded.change else [])
-            fingerprint = recorded.version.fingerprint
+            fingerprint, version_id = recorded.version.fingerprint, recorded.version.id
+        if stored and self.worker is not None:  # committed: the worker's connection can read it
+            self.worker.submit(version_id)
         inc_value(self.stats, f"newsarchive/{recorded.outcome}")
         inc_value(self.stats, f"newsarchive/outlet/{item.outlet}/{recorded.outcome}")
         if recorded.outcome == "new_version":

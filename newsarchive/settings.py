@@ -139,6 +139,9 @@ NEWSARCHIVE_RECRAWL_SECONDS = 0
 # articles into one cluster (copies on several outlets, URL aliases on one).
 NEWSARCHIVE_SYNDICATION_ENABLED = True
 NEWSARCHIVE_SYNDICATION_THRESHOLD = os.environ.get("NEWSARCHIVE_SYNDICATION_THRESHOLD", "0.6")
+# Fingerprint in a worker process beside the crawl (newsarchive.syndication_worker), not in the
+# storing transaction: the crawl process keeps its core for fetching, extracting and storing.
+NEWSARCHIVE_SYNDICATION_WORKER = True
 ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 500,
 }

@@ -14,7 +14,7 @@ How a version is compared, at about the same cost at 10,000 and at 1,000,000 sto
    comparison from then on (table ``syndication_paragraphs``: one primary-key probe per
    paragraph, never a scan).
 2. **Shingles**: word 3-grams inside each remaining paragraph.
-3. **MinHash** (datasketch, 128 permutations) cut into 32 LSH bands of 4 rows; each band is one
+3. **MinHash** (datasketch, 128 permutations) cut into 42 LSH bands of 3 rows; each band is one
    64-bit key in ``syndication_bands`` (primary key ``(key, version_id)``). The candidates of a
    new version are one indexed query: the versions sharing a band key, best first, at most
    :data:`MAX_CANDIDATES`. Its cost follows the number of near matches, not the archive size.
@@ -43,7 +43,6 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
-from datasketch import MinHash
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -185,6 +184,9 @@ def similarity(a: Text, b: Text, common: set[int] = frozenset()) -> float:  # ty
 
 @lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    from datasketch import MinHash  # not at the top: it imports SciPy (50 MB), which a crawl
+    # whose syndication worker fingerprints never needs
+
     return MinHash(num_perm=NUM_PERM, seed=SEED).permutations
 
 
@@ -194,6 +196,8 @@ def _identity(value: int) -> int:
 
 def band_keys(shingles: set[int]) -> list[int]:
     """The LSH band keys of a shingle set (the band number is part of each key)."""
+    from datasketch import MinHash
+
     minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_identity, permutations=_permutations(),
                       scheme="affine32")
     minhash.update_batch(list(shingles))
@@ -265,20 +269,18 @@ def fingerprint_version(session: Session, version: ArticleVersion, config: Confi
     text = text_of(version.paragraphs or [])
     common = _common_keys(session, text.keys)
     shingles = _union(text.distinctive(common))
-    fp = SyndicationFingerprint(version_id=version.id, scheme=SCHEME, shingles=len(shingles), matched=False,
-                                created_at=version.captured_at)
-    session.add(fp)
-    result = Assignment(version.id)
-    keys: list[int] = []
-    if len(shingles) >= MIN_SHINGLES:
-        keys = band_keys(shingles)
+    keys = band_keys(shingles) if len(shingles) >= MIN_SHINGLES else []
+    # Reads and CPU first, writes last: SQLite's single write lock, which the crawl's storing
+    # transactions wait for, is held for the writes only (the candidates never include this
+    # version, so its own rows need not be there yet).
+    compared = _compare(session, version, text, keys, config, common) if version.in_feed else None
+    session.add(SyndicationFingerprint(version_id=version.id, scheme=SCHEME, shingles=len(shingles),
+                                       matched=compared is not None, created_at=version.captured_at))
     session.flush()
     if keys:  # one executemany, no ORM objects: nothing reads these rows back as objects
         session.execute(insert(SyndicationBand), [{"key": k, "version_id": version.id}
                                                   for k in dict.fromkeys(keys)])
-    if version.in_feed:
-        result = _match(session, version, text, keys, config, common)
-        fp.matched = True
+    result = _assign(session, version, compared) if compared is not None else Assignment(version.id)
     _note_paragraphs(session, version.article_id, text.keys)
     return result
 
@@ -320,16 +322,14 @@ def _texts(session: Session, candidates: list[Candidate]) -> list[tuple[Candidat
     return [(c, text_of(paragraphs.get(c.id) or [])) for c in candidates]
 
 
-def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int], config: Config,
-           common: set[int] | None = None) -> Assignment:
-    """Compare ``version`` with its candidates and cluster it with those it copies (or that
-    copy it). ``common``: what is already known of ``text``'s common paragraphs."""
-    result = Assignment(version.id)
+def _compare(session: Session, version: ArticleVersion, text: Text, keys: list[int], config: Config,
+             common: set[int] | None = None) -> tuple[int, dict[int, tuple[Candidate, float]]]:
+    """Compare ``version`` with its candidates (reads only): how many there were, and the
+    articles it copies or that copy it, with the evidence. ``common``: what is already known
+    of ``text``'s common paragraphs."""
     candidates = _candidates(session, version, keys)
-    result.candidates = len(candidates)
     if not candidates:
-        result.cluster_id = cluster_id_for(session, version.article_id)
-        return result
+        return 0, {}
     texts = _texts(session, candidates)
     if common is None:
         common = _common_keys(session, text.keys + [k for _, t in texts for k in t.keys])
@@ -341,12 +341,26 @@ def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int
         score = similarity(text, other, common)
         if score >= config.threshold:
             evidence[candidate.article_id] = (candidate, score)
-            result.matched[candidate.article_id] = round(score, 4)
+    return len(candidates), evidence
+
+
+def _assign(session: Session, version: ArticleVersion,
+            compared: tuple[int, Mapping[int, tuple[Candidate, float]]]) -> Assignment:
+    """Cluster ``version`` with what :func:`_compare` found (writes)."""
+    count, evidence = compared
+    result = Assignment(version.id, candidates=count,
+                        matched={article_id: round(score, 4) for article_id, (_, score) in evidence.items()})
     if evidence:
         result.cluster_id = _join(session, version, evidence)
     else:
         result.cluster_id = cluster_id_for(session, version.article_id)
     return result
+
+
+def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int], config: Config) -> Assignment:
+    """Compare ``version`` with its candidates and cluster it with those it copies (or that
+    copy it)."""
+    return _assign(session, version, _compare(session, version, text, keys, config))
 
 
 def _join(session: Session, version: ArticleVersion, evidence: Mapping[int, tuple[Candidate, float]]) -> int:

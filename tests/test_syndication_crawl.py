@@ -80,3 +80,73 @@ def test_crawled_copies_cluster_and_edits_are_traced(outlets):
     assert {aliases[0]["url"], aliases[0]["alias_of"]} == {
         f"http://courier.test{T.PATHS['courier', 'storm']}", f"http://courier.test{T.STORM_ALIAS}"}
     assert f"(alias of {aliases[0]['alias_of']})" in text.stdout
+
+
+def _syndication_state(crawl) -> dict:
+    """The syndication tables of an archive, by URL (ids differ between archives)."""
+    from newsarchive.db.models import ArticleVersion, SyndicationFingerprint, SyndicationParagraph
+
+    with crawl.sessions()() as session:
+        urls = dict(session.execute(select(Article.id, Article.url)).all())
+        versions = {v.id: (urls[v.article_id], v.seq) for v in session.scalars(select(ArticleVersion))}
+        members = session.scalars(select(SyndicationMember)).all()
+        groups: dict[int, set[str]] = {}
+        for m in members:
+            groups.setdefault(m.cluster_id, set()).add(urls[m.article_id])
+        return {
+            "groups": {frozenset(g) for g in groups.values()},
+            "aliases": {(urls[m.article_id], urls.get(m.alias_of)) for m in members},
+            # not the shingle counts: they leave out the paragraphs known as common when the
+            # version was fingerprinted, which follows the order the crawl happened to store them
+            "fingerprints": sorted((versions[f.version_id], f.matched)
+                                   for f in session.scalars(select(SyndicationFingerprint))),
+            "paragraphs": sorted((p.key, p.seen, p.common) for p in session.scalars(select(SyndicationParagraph))),
+            "versions": len(versions),
+        }
+
+
+@pytest.mark.slow
+def test_the_syndication_worker_stores_what_inline_fingerprinting_stores(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fingerprints, common paragraphs, clusters and aliases after two crawls (the second one
+    compares what the first run's health check released) are the same whether the versions
+    are fingerprinted in the storing transaction or by the worker process beside the crawl."""
+    from conftest import Crawler
+
+    with T.SyndicationServer() as server:
+        toml = tmp_path / "syndication.toml"
+        toml.write_text(T.OUTLETS_TOML, encoding="utf-8")
+        for name in ("no_proxy", "NO_PROXY", "https_proxy", "HTTPS_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("http_proxy", server.proxy)
+        states = {}
+        for label, worker in (("inline", False), ("worker", True)):
+            server.site.edition = 1
+            crawl = Crawler(tmp_path / label, toml)
+            settings = (f"NEWSARCHIVE_SYNDICATION_WORKER={worker}",)
+            crawl(settings=settings)
+            server.site.edition = 2
+            result = crawl(settings=settings)
+            assert ("the syndication worker finished" in result.stderr) is worker
+            states[label] = _syndication_state(crawl)
+    assert states["inline"]["groups"] == T.expected_groups("http://{outlet}.test")
+    assert len(states["inline"]["fingerprints"]) == states["inline"]["versions"]
+    assert states["worker"] == states["inline"]
+
+
+@pytest.mark.slow
+def test_versions_left_without_a_fingerprint_are_fingerprinted_by_the_next_crawls_worker(outlets) -> None:
+    """What a dead worker (or a crawl killed before it handed a version over) left undone is
+    the next crawl's worker's first job: here a whole crawl stored without syndication."""
+    from newsarchive.db.models import ArticleVersion, SyndicationFingerprint
+
+    crawl, _ = outlets
+    crawl(settings=("NEWSARCHIVE_SYNDICATION_ENABLED=False",))
+    with crawl.sessions()() as session:
+        assert session.scalars(select(ArticleVersion)).all()
+        assert not session.scalars(select(SyndicationFingerprint)).all()
+    result = crawl()
+    assert "fingerprinting" in result.stderr and "versions stored without one" in result.stderr
+    state = _syndication_state(crawl)
+    assert len(state["fingerprints"]) == state["versions"]
+    assert state["groups"] == T.expected_groups("http://{outlet}.test")

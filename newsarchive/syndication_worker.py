@@ -1,0 +1,190 @@
+"""Syndication fingerprints in a process of their own, beside the crawl.
+
+Why: fingerprinting a version (normalising its paragraphs, shingles, MinHash, band keys,
+paragraph counts) is Python holding the GIL. Done in the storing transaction it was 40 % of
+the crawl process's CPU (``benchmarks/bench_throughput.py``), and a thread would not help.
+Here the storage pipeline commits the version, then writes its id to this process's stdin;
+the process fingerprints and compares it on another core with its own database connection,
+one short transaction per version (SQLite takes one writer at a time: the crawl's commits
+wait milliseconds, not a batch).
+
+A plain ``python -m newsarchive.syndication_worker`` child, not a fork: it imports only the
+database and syndication code (no Scrapy, no extractor), and the database URL reaches it in
+its environment, never on a command line that ``ps`` shows.
+
+Order is kept: ids are fingerprinted in the order they were stored, as they were inline, so
+clusters and common paragraphs come out the same. The pipeline drains this process in its
+``close_spider``, before the run's health check releases anything, so a version stored
+pending its health check is fingerprinted while still pending, as before.
+
+Nothing is lost when something dies. The end of stdin is the end of the work, so a crawl
+killed with kill -9 still has every id it wrote fingerprinted. An id the worker never got
+(it died, or the crawl died before writing it) is picked up by the next crawl's worker, which
+starts with the versions stored after the newest fingerprint (and the versions released by
+the last run's health check, :func:`newsarchive.syndication.catch_up`).
+
+``NEWSARCHIVE_SYNDICATION_WORKER = False`` fingerprints inline, in the storing transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from typing import Any
+
+from newsarchive import syndication
+
+logger = logging.getLogger(__name__)
+
+_DB_URL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_DB_URL"
+_THRESHOLD_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_THRESHOLD"
+_LOG_LEVEL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_LOG_LEVEL"
+
+
+def enabled(settings: Any, config: syndication.Config) -> bool:
+    """Whether a crawl with these settings fingerprints in a worker process."""
+    return config.enabled and settings.getbool("NEWSARCHIVE_SYNDICATION_WORKER", True)
+
+
+class SyndicationWorker:
+    """The crawl's end: ``submit(version_id)`` after each commit (from the storage thread; it
+    waits while the pipe is full, which holds the storage thread back), ``close()`` once at
+    the end (blocking: call it from a thread), which returns the worker's stats counts."""
+
+    def __init__(self, db_url: str, config: syndication.Config, log_level: str = "INFO"):
+        self._env = {**os.environ, _DB_URL_ENV: db_url, _THRESHOLD_ENV: repr(config.threshold),
+                     _LOG_LEVEL_ENV: str(log_level)}
+        self._process: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._dead = False
+
+    def start(self) -> None:
+        self._process = subprocess.Popen([sys.executable, "-m", "newsarchive.syndication_worker"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                         env=self._env)
+
+    def submit(self, version_id: int) -> bool:
+        """Hand over a committed version. False once the worker is gone (the version is then
+        fingerprinted when the next crawl starts)."""
+        with self._lock:
+            if self._dead or self._process is None or self._process.stdin is None:
+                return False
+            try:
+                self._process.stdin.write(f"{version_id}\n")
+                self._process.stdin.flush()
+                return True
+            except (BrokenPipeError, OSError, ValueError):
+                self._dead = True
+                logger.error("the syndication worker died (exit status %s); the versions stored from now on "
+                             "are fingerprinted when the next crawl starts", self._process.poll())
+                return False
+
+    def close(self) -> Counter[str]:
+        """End of input: the worker finishes what it was given and exits; its counts."""
+        counts: Counter[str] = Counter()
+        process = self._process
+        if process is None:
+            return counts
+        with self._lock:
+            try:
+                if process.stdin is not None:
+                    process.stdin.close()
+            except OSError:
+                pass
+            self._dead = True
+        output = process.stdout.read() if process.stdout is not None else ""
+        status = process.wait()
+        try:
+            counts.update(json.loads(output.strip().splitlines()[-1]))
+        except (IndexError, ValueError):
+            logger.error("the syndication worker exited with status %s before reporting; the versions it "
+                         "did not fingerprint are fingerprinted when the next crawl starts", status)
+            counts["newsarchive/syndication/worker_died"] += 1
+        return counts
+
+
+# -- in the worker process ------------------------------------------------------------------------
+
+
+class Fingerprinter:
+    """Fingerprints versions by id, each in its own transaction."""
+
+    def __init__(self, sessions: Any, config: syndication.Config):
+        self.sessions, self.config = sessions, config
+        self.counts: Counter[str] = Counter()
+
+    def leftovers(self) -> None:
+        """What an earlier crawl left: versions released by its health check, still to be
+        compared; versions stored after the newest fingerprint (its worker died first)."""
+        from sqlalchemy import func, select
+
+        from newsarchive.db.models import ArticleVersion, SyndicationFingerprint
+
+        while True:
+            with self.sessions.begin() as session:
+                caught = syndication.catch_up(session, self.config, limit=50)
+            self.counts["newsarchive/syndication/caught_up"] += caught
+            if not caught:
+                break
+        with self.sessions() as session:
+            newest = session.scalar(select(func.max(SyndicationFingerprint.version_id))) or 0
+            missing = list(session.scalars(select(ArticleVersion.id).where(ArticleVersion.id > newest)
+                                           .order_by(ArticleVersion.id)))
+        if missing:
+            logger.info("fingerprinting %d versions stored without one (an interrupted crawl or an "
+                        "earlier release)", len(missing))
+        for version_id in missing:
+            self.fingerprint(version_id)
+
+    def fingerprint(self, version_id: int) -> None:
+        """One version; a failure costs only its fingerprint (logged; ``newsarchive
+        syndication --backfill`` redoes it)."""
+        from sqlalchemy.exc import IntegrityError
+
+        from newsarchive.db.models import ArticleVersion
+
+        try:
+            with self.sessions.begin() as session:
+                version = session.get(ArticleVersion, version_id)
+                if version is None:  # folded into another article's chain as a duplicate
+                    return
+                done = syndication.fingerprint_version(session, version, self.config)
+        except IntegrityError:  # another crawl's worker took it first (PostgreSQL, leftovers)
+            self.counts["newsarchive/syndication/raced"] += 1
+            return
+        except Exception:
+            logger.exception("syndication fingerprint failed for version %s", version_id)
+            self.counts["newsarchive/syndication/failed"] += 1
+            return
+        self.counts["newsarchive/syndication/fingerprinted"] += 1
+        if done is not None and done.matched:
+            self.counts["newsarchive/syndication/clustered"] += 1
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then ends our input
+    logging.basicConfig(level=os.environ.get(_LOG_LEVEL_ENV, "INFO"), stream=sys.stderr,
+                        format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    from newsarchive.db.engine import open_database
+
+    sessions = open_database(os.environ[_DB_URL_ENV], migrate=False)  # the crawl has migrated it
+    worker = Fingerprinter(sessions, syndication.Config(threshold=float(os.environ[_THRESHOLD_ENV])))
+    worker.leftovers()
+    for line in sys.stdin:  # until the crawl closes our input, or dies
+        if line.strip():
+            worker.fingerprint(int(line))
+    try:
+        print(json.dumps(dict(worker.counts)), flush=True)
+    except BrokenPipeError:  # the crawl is gone: the work is done all the same
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
