@@ -119,3 +119,29 @@ def test_syndication_command(sessions, db_url, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "newsarchive", "syndication", "--db", db_url,
                           "--since", "yesterday"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "not an ISO date" in bad.stderr
+
+
+def test_aliases_follow_the_first_seen_article_of_each_outlet_when_clusters_join(sessions):
+    """Two clusters, each with a courier article, joined by a wire version that matches an
+    article of the other (not a courier one): in the merged cluster the courier article seen
+    first is the story and the other, the first of its old cluster, becomes its alias."""
+    with sessions.begin() as session:
+        def version(outlet: str, slug: str, minutes: int):
+            return _store(session, outlet, f"http://{outlet}.test/{slug}", slug, [f"{slug} text."],
+                          T0 + timedelta(minutes=minutes), hook=False).version
+
+        early, late, gazette, wire = (version("courier", "early", 0), version("courier", "late", 30),
+                                      version("gazette", "copy", 40), version("wire", "joiner", 50))
+        evidence = {late.article_id: (syndication.Candidate(late.id, late.article_id), 0.9),
+                    gazette.article_id: (syndication.Candidate(gazette.id, gazette.article_id), 0.8)}
+        first = syndication._join(session, gazette, {late.article_id: evidence[late.article_id]})
+        second = syndication._join(session, wire, {early.article_id: (
+            syndication.Candidate(early.id, early.article_id), 0.95)})
+        assert first != second
+        # wire's version now also matches gazette's copy: neither courier article is named
+        merged = syndication._join(session, wire, {gazette.article_id: evidence[gazette.article_id]})
+        members = {m.article_id: m for m in session.scalars(select(SyndicationMember))}
+        assert {m.cluster_id for m in members.values()} == {merged} == {min(first, second)}
+        assert members[early.article_id].alias_of is None
+        assert members[late.article_id].alias_of == early.article_id
+        assert members[gazette.article_id].alias_of is None and members[wire.article_id].alias_of is None
