@@ -318,10 +318,10 @@ def _bare(start_urls: list[str], stats_path: str, settings: list[str]) -> None:
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _tree(pid: int) -> dict[int, tuple[str, int, float]]:
-    """``pid`` and its descendants: name, VmRSS (bytes) and own CPU seconds (user + system,
-    children not included, so nothing is counted twice) of each."""
-    found: dict[int, tuple[str, int, float]] = {}
+def _tree(pid: int) -> dict[int, tuple[str | None, int, float]]:
+    """``pid`` and its descendants: name (None once it has exited), VmRSS (bytes) and own CPU
+    seconds (user + system, children not included, so nothing is counted twice) of each."""
+    found: dict[int, tuple[str | None, int, float]] = {}
     todo = [pid]
     while todo:
         p = todo.pop()
@@ -335,7 +335,7 @@ def _tree(pid: int) -> dict[int, tuple[str, int, float]]:
                     rss = int(line.split()[1]) * 1024
                     break
             cmdline = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            found[p] = (_process_name(cmdline), rss, cpu)
+            found[p] = (_process_name(cmdline) if cmdline.strip() else None, rss, cpu)
             for task in os.listdir(f"/proc/{p}/task"):
                 todo.extend(int(c) for c in Path(f"/proc/{p}/task/{task}/children").read_text().split())
         except (OSError, ValueError, IndexError):
@@ -353,7 +353,8 @@ def _process_name(cmdline: str) -> str:
     return "crawl"
 
 
-def _measure(command: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
+def _measure(command: list[str], env: dict[str, str], timeout: float,
+             cwd: Path | None = None) -> dict[str, Any]:
     """Run ``command``; wall time, CPU seconds and peak RSS of its whole process tree.
 
     CPU: every process of the tree, the crawl included, sampled every 0.1 s (its own user +
@@ -361,7 +362,7 @@ def _measure(command: list[str], env: dict[str, str], timeout: float) -> dict[st
     starts (extraction and syndication workers) count too, which ``wait4`` would miss (they
     are not the crawl's children). Each process's last 0.1 s may go uncounted."""
     started = time.monotonic()
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = 0
     cpu_of: dict[int, tuple[str, float]] = {}
     rss_of: dict[str, int] = {}
@@ -377,6 +378,8 @@ def _measure(command: list[str], env: dict[str, str], timeout: float) -> dict[st
         peak = max(peak, sum(rss for _, rss, _ in tree.values()))
         by_name: dict[str, int] = {}
         for p, (name, rss, cpu) in tree.items():
+            if name is None:  # exited, not yet reaped: no command line; keep the name it had
+                name = cpu_of.get(p, ("crawl",))[0]
             by_name[name] = by_name.get(name, 0) + rss
             cpu_of[p] = (name, max(cpu, cpu_of.get(p, (name, 0.0))[1]))
         for name, rss in by_name.items():
@@ -422,7 +425,9 @@ def run_news(server: Server, work: Path, label: str, timeout: float,
     command, env = crawl_command(outlets, data, settings=(*RATE, LOCAL_ADDRESS, *extra))
     env["NEWSARCHIVE_ALLOW_ADDRESSES"] = "127.0.0.1"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree or ROOT), env.get("PYTHONPATH", "")]))
-    result = _measure(command, env, timeout)
+    # `python -m scrapy` puts its working directory first on sys.path: run it in the tree
+    # measured, or a checkout's newsarchive would shadow the tree's (before/after the same code)
+    result = _measure(command, env, timeout, cwd=tree or ROOT)
     reports = sorted((data / "reports").glob("crawl-*.json")) if (data / "reports").exists() else []
     report = json.loads(reports[-1].read_text()) if reports else {"stats": {}}
     figures = _figures("b" if tree is None else "base", result, report, warc_bytes=_warc_bytes(data))
@@ -470,7 +475,21 @@ def _site(work: Path, stories: int) -> Path:
     return root
 
 
+def _newsarchive_of(tree: Path) -> Path:
+    """Where (b) run in ``tree`` imports newsarchive from, as run_news starts it."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH", "")])))
+    out = subprocess.run([sys.executable, "-c", "import newsarchive; print(newsarchive.__file__)"], cwd=tree,
+                         env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return Path(out).resolve().parent
+
+
 def compare(args: argparse.Namespace, work: Path) -> None:
+    if args.baseline_tree:
+        tree = Path(args.baseline_tree).resolve()
+        imported = _newsarchive_of(tree)
+        if not imported.is_relative_to(tree):
+            raise SystemExit(f"bench_throughput: (b) in {tree} would import newsarchive from {imported}")
+        print(f"baseline: newsarchive from {imported}", flush=True)
     root = _site(work, args.stories)
     with Server(root, work) as server:
         set_base(root, server.base_url)
