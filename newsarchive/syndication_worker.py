@@ -19,9 +19,9 @@ pending its health check is fingerprinted while still pending, as before.
 
 Nothing is lost when something dies. The end of stdin is the end of the work, so a crawl
 killed with kill -9 still has every id it wrote fingerprinted. An id the worker never got
-(it died, or the crawl died before writing it) is picked up by the next crawl's worker, which
-starts with the versions stored after the newest fingerprint (and the versions released by
-the last run's health check, :func:`newsarchive.syndication.catch_up`).
+(it died, or the crawl died before writing it), or failed on, is picked up by the next crawl's
+worker, which starts with the versions released by the last run's health check
+(:func:`newsarchive.syndication.catch_up`) and the versions with no fingerprint, oldest first.
 
 ``NEWSARCHIVE_SYNDICATION_WORKER = False`` fingerprints inline, in the storing transaction.
 """
@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 _DB_URL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_DB_URL"
 _THRESHOLD_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_THRESHOLD"
 _LOG_LEVEL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_LOG_LEVEL"
+#: Versions without a fingerprint that a crawl's worker takes on at start, oldest first.
+LEFTOVERS_PER_CRAWL = 2000
 
 
 def enabled(settings: Any, config: syndication.Config) -> bool:
@@ -98,7 +100,10 @@ class SyndicationWorker:
             except OSError:
                 pass
             self._dead = True
-        output = process.stdout.read() if process.stdout is not None else ""
+        output = ""
+        if process.stdout is not None:
+            with process.stdout:
+                output = process.stdout.read()
         status = process.wait()
         try:
             counts.update(json.loads(output.strip().splitlines()[-1]))
@@ -120,55 +125,88 @@ class Fingerprinter:
         self.counts: Counter[str] = Counter()
 
     def leftovers(self) -> None:
-        """What an earlier crawl left: versions released by its health check, still to be
-        compared; versions stored after the newest fingerprint (its worker died first)."""
-        from sqlalchemy import func, select
+        """What earlier crawls left: versions released by a health check, still to be
+        compared; then versions with no fingerprint at all (a worker died, was killed, or failed
+        on them; another crawl's worker had not reached them), oldest first, at most
+        :data:`LEFTOVERS_PER_CRAWL` (``newsarchive syndication --backfill`` does any number)."""
+        from sqlalchemy import select
 
         from newsarchive.db.models import ArticleVersion, SyndicationFingerprint
 
         while True:
-            with self.sessions.begin() as session:
-                caught = syndication.catch_up(session, self.config, limit=50)
+            try:
+                with self.sessions.begin() as session:
+                    caught = syndication.catch_up(session, self.config, limit=50)
+            except Exception:  # the next crawl tries again; the versions stay uncompared
+                logger.exception("comparing the versions released by a health check failed")
+                self.counts["newsarchive/syndication/failed"] += 1
+                break
             self.counts["newsarchive/syndication/caught_up"] += caught
             if not caught:
                 break
-        with self.sessions() as session:
-            newest = session.scalar(select(func.max(SyndicationFingerprint.version_id))) or 0
-            missing = list(session.scalars(select(ArticleVersion.id).where(ArticleVersion.id > newest)
-                                           .order_by(ArticleVersion.id)))
+        try:
+            with self.sessions() as session:
+                missing = list(session.scalars(
+                    select(ArticleVersion.id)
+                    .outerjoin(SyndicationFingerprint, SyndicationFingerprint.version_id == ArticleVersion.id)
+                    .where(SyndicationFingerprint.version_id.is_(None))
+                    .order_by(ArticleVersion.id).limit(LEFTOVERS_PER_CRAWL)))
+        except Exception:
+            logger.exception("looking for versions without a fingerprint failed")
+            self.counts["newsarchive/syndication/failed"] += 1
+            return
         if missing:
-            logger.info("fingerprinting %d versions stored without one (an interrupted crawl or an "
-                        "earlier release)", len(missing))
+            logger.info("fingerprinting %d versions stored without one (an interrupted crawl, a failure "
+                        "or an earlier release)", len(missing))
         for version_id in missing:
             self.fingerprint(version_id)
 
     def fingerprint(self, version_id: int) -> None:
-        """One version; a failure costs only its fingerprint (logged; ``newsarchive
-        syndication --backfill`` redoes it)."""
+        """One version; a failure costs only its fingerprint (logged; the next crawl's worker,
+        or ``newsarchive syndication --backfill``, tries again)."""
         from sqlalchemy.exc import IntegrityError
 
         from newsarchive.db.models import ArticleVersion
 
-        try:
-            with self.sessions.begin() as session:
-                version = session.get(ArticleVersion, version_id)
-                if version is None:  # folded into another article's chain as a duplicate
+        for attempt in (1, 2):
+            try:
+                with self.sessions.begin() as session:
+                    version = session.get(ArticleVersion, version_id)
+                    if version is None:  # folded into another article's chain as a duplicate
+                        return
+                    done = syndication.fingerprint_version(session, version, self.config)
+                break
+            except IntegrityError:
+                if self._fingerprinted(version_id):  # another crawl's worker took it first
+                    self.counts["newsarchive/syndication/raced"] += 1
                     return
-                done = syndication.fingerprint_version(session, version, self.config)
-        except IntegrityError:  # another crawl's worker took it first (PostgreSQL, leftovers)
-            self.counts["newsarchive/syndication/raced"] += 1
-            return
-        except Exception:
-            logger.exception("syndication fingerprint failed for version %s", version_id)
-            self.counts["newsarchive/syndication/failed"] += 1
-            return
+                if attempt == 2:
+                    logger.exception("syndication fingerprint failed for version %s", version_id)
+                    self.counts["newsarchive/syndication/failed"] += 1
+                    return
+                # a row shared with another worker's version (a paragraph, a cluster member)
+                # was inserted at the same moment: once more, now that it is there
+            except Exception:
+                logger.exception("syndication fingerprint failed for version %s", version_id)
+                self.counts["newsarchive/syndication/failed"] += 1
+                return
         self.counts["newsarchive/syndication/fingerprinted"] += 1
         if done is not None and done.matched:
             self.counts["newsarchive/syndication/clustered"] += 1
 
+    def _fingerprinted(self, version_id: int) -> bool:
+        from newsarchive.db.models import SyndicationFingerprint
+
+        with self.sessions() as session:
+            return session.get(SyndicationFingerprint, version_id) is not None
+
 
 def main() -> int:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the crawl, which then ends our input
+    # Ctrl-C, or a service manager's SIGTERM to the whole group, stops the crawl, which then
+    # ends our input: finish what it handed over rather than die with it
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+    report, sys.stdout = sys.stdout, sys.stderr  # stdout carries the report line and nothing else
     logging.basicConfig(level=os.environ.get(_LOG_LEVEL_ENV, "INFO"), stream=sys.stderr,
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     from newsarchive.db.engine import open_database
@@ -180,9 +218,9 @@ def main() -> int:
         if line.strip():
             worker.fingerprint(int(line))
     try:
-        print(json.dumps(dict(worker.counts)), flush=True)
+        print(json.dumps(dict(worker.counts)), file=report, flush=True)
     except BrokenPipeError:  # the crawl is gone: the work is done all the same
-        pass
+        os.dup2(os.open(os.devnull, os.O_WRONLY), report.fileno())  # no second error at exit
     return 0
 
 

@@ -41,3 +41,51 @@ def test_a_worker_reports_what_it_did_when_its_input_ends(tmp_path: Path) -> Non
     counts = worker.close()
     assert counts.get("newsarchive/syndication/failed", 0) == 0
     assert worker._process.returncode == 0
+
+
+def test_a_worker_takes_on_every_version_left_without_a_fingerprint_not_only_the_newest(
+        tmp_path: Path) -> None:
+    """A gap below the newest fingerprint (a worker killed mid-crawl while another crawl's
+    worker went on, or a version it failed on) is found too; SIGTERM does not stop a worker
+    before its input ends."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from newsarchive.db import store
+    from newsarchive.db.models import ArticleVersion, SyndicationFingerprint
+
+    url = default_db_url(tmp_path)
+    sessions = open_database(url)
+    at = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    with sessions.begin() as session:
+        outlet = store.get_or_create_outlet(session, "courier")
+        ids = [store.record_article(session, outlet=outlet, canonical_url=f"http://courier.test/{n}",
+                                    fetched_at=at + timedelta(minutes=n),
+                                    content={"title": f"Story {n}",
+                                             "paragraphs": [f"Paragraph {n} of a story about {n} things."]}
+                                    ).version.id for n in range(4)]
+    with sessions.begin() as session:  # only the newest has one: ids[0..2] are the gap
+        syndication.fingerprint_version(session, session.get(ArticleVersion, ids[-1]))
+    worker = SyndicationWorker(url, syndication.Config())
+    worker.start()
+    _wait_until_ignored(worker._process.pid, signal.SIGTERM)
+    worker._process.send_signal(signal.SIGTERM)
+    counts = worker.close()
+    assert worker._process.returncode == 0
+    assert counts["newsarchive/syndication/fingerprinted"] == 3
+    with sessions() as session:
+        assert sorted(session.scalars(select(SyndicationFingerprint.version_id))) == sorted(ids)
+
+
+def _wait_until_ignored(pid: int, signum: int, timeout: float = 30) -> None:
+    """Until process ``pid`` has set ``signum`` to be ignored (its SigIgn mask, Linux)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigIgn:") and int(line.split()[1], 16) & (1 << (signum - 1)):
+                return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never ignored signal {signum}")
