@@ -372,8 +372,17 @@ def _match(session: Session, version: ArticleVersion, text: Text, keys: list[int
     return _assign(session, version, _compare(session, version, text, keys, config))
 
 
-def _join(session: Session, version: ArticleVersion, evidence: Mapping[int, tuple[Candidate, float]]) -> int:
+def _join(session: Session, version: ArticleVersion,
+          evidence: Mapping[int, tuple[Candidate, float]]) -> int | None:
     """Put ``version``'s article and every matched article in one cluster (merging clusters)."""
+    article_ids = [version.article_id, *evidence]
+    outlets = dict(session.execute(select(Article.id, Article.outlet_id)
+                                   .where(Article.id.in_(article_ids))).all())
+    # An article folded into another (a slug change, store.join_articles) since the comparison
+    # read it is left out, rather than failing the version.
+    evidence = {article_id: found for article_id, found in evidence.items() if article_id in outlets}
+    if version.article_id not in outlets or not evidence:
+        return cluster_id_for(session, version.article_id)
     article_ids = [version.article_id, *evidence]
     members = {m.article_id: m for m in session.scalars(
         select(SyndicationMember).where(SyndicationMember.article_id.in_(article_ids)))}
@@ -390,7 +399,6 @@ def _join(session: Session, version: ArticleVersion, evidence: Mapping[int, tupl
                         .values(cluster_id=target).execution_options(synchronize_session=False))
         session.execute(update(SyndicationCluster).where(SyndicationCluster.id == other)
                         .values(merged_into=target))
-    outlets = dict(session.execute(select(Article.id, Article.outlet_id).where(Article.id.in_(article_ids))).all())
     best_other, best_score = max(evidence.values(), key=lambda pair: pair[1])
     if version.article_id not in members:
         session.add(SyndicationMember(article_id=version.article_id, cluster_id=target,

@@ -145,3 +145,19 @@ def test_aliases_follow_the_first_seen_article_of_each_outlet_when_clusters_join
         assert members[early.article_id].alias_of is None
         assert members[late.article_id].alias_of == early.article_id
         assert members[gazette.article_id].alias_of is None and members[wire.article_id].alias_of is None
+
+
+def test_a_match_with_an_article_folded_away_since_the_comparison_is_left_out(sessions):
+    """The worker compares, then writes: an article joined into another in between (a slug
+    change) is no longer there to link, and costs the version nothing."""
+    with sessions.begin() as session:
+        copy = _store(session, "gazette", "http://gazette.test/copy", "Copy", ["Copy text."], T0,
+                      hook=False).version
+        gone = syndication.Candidate(10_000, 10_000)  # no such article any more
+        assert syndication._join(session, copy, {gone.article_id: (gone, 0.9)}) is None
+        wire = _store(session, "wire", "http://wire.test/w", "Wire", ["Wire text."], T0, hook=False).version
+        cluster = syndication._join(session, copy, {gone.article_id: (gone, 0.9), wire.article_id: (
+            syndication.Candidate(wire.id, wire.article_id), 0.8)})
+        assert {m.article_id for m in session.scalars(select(SyndicationMember)
+                                                      .where(SyndicationMember.cluster_id == cluster))} \
+            == {copy.article_id, wire.article_id}
