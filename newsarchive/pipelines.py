@@ -11,7 +11,7 @@ from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import maybe_deferred_to_future
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import object_session
 from twisted.internet.threads import deferToThread
@@ -57,8 +57,12 @@ class StoragePipeline:
         self.outlet_configs = {o.name: o.snapshot() for o in getattr(spider, "outlets", [])}
         self.outlets = {o.name: o for o in getattr(spider, "outlets", [])}
         if syndication_worker.enabled(self.crawler.settings, self.syndication):
-            self.worker = syndication_worker.SyndicationWorker(self.db_url, self.syndication,
-                                                               self.crawler.settings.get("LOG_LEVEL", "INFO"))
+            settings = self.crawler.settings
+            with self.sessions() as session:
+                stored_before = session.scalar(select(func.max(ArticleVersion.id))) or 0
+            self.worker = syndication_worker.SyndicationWorker(
+                self.db_url, self.syndication, settings.get("LOG_LEVEL", "INFO"),
+                log_file=settings.get("LOG_FILE") or "", stored_before=stored_before)
             self.worker.start()  # it begins with what the last run left (catch_up included)
         elif self.syndication.enabled:  # versions released by the last run's health check
             with self.sessions.begin() as session:

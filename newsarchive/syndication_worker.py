@@ -45,6 +45,8 @@ logger = logging.getLogger(__name__)
 _DB_URL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_DB_URL"
 _THRESHOLD_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_THRESHOLD"
 _LOG_LEVEL_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_LOG_LEVEL"
+_LOG_FILE_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_LOG_FILE"
+_STORED_BEFORE_ENV = "NEWSARCHIVE_SYNDICATION_WORKER_STORED_BEFORE"
 #: Versions without a fingerprint that a crawl's worker takes on at start, oldest first.
 LEFTOVERS_PER_CRAWL = 2000
 
@@ -59,9 +61,14 @@ class SyndicationWorker:
     waits while the pipe is full, which holds the storage thread back), ``close()`` once at
     the end (blocking: call it from a thread), which returns the worker's stats counts."""
 
-    def __init__(self, db_url: str, config: syndication.Config, log_level: str = "INFO"):
+    def __init__(self, db_url: str, config: syndication.Config, log_level: str = "INFO",
+                 log_file: str = "", stored_before: int | None = None):
+        """``log_file``: the crawl's (Scrapy's ``LOG_FILE``), appended to; stderr when empty.
+        ``stored_before``: the newest version id when the crawl started; the leftovers the
+        worker looks for are at or below it (the crawl's own versions come through ``submit``)."""
         self._env = {**os.environ, _DB_URL_ENV: db_url, _THRESHOLD_ENV: repr(config.threshold),
-                     _LOG_LEVEL_ENV: str(log_level)}
+                     _LOG_LEVEL_ENV: str(log_level), _LOG_FILE_ENV: log_file or "",
+                     _STORED_BEFORE_ENV: "" if stored_before is None else str(stored_before)}
         self._process: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self._dead = False
@@ -120,9 +127,23 @@ class SyndicationWorker:
 class Fingerprinter:
     """Fingerprints versions by id, each in its own transaction."""
 
-    def __init__(self, sessions: Any, config: syndication.Config):
-        self.sessions, self.config = sessions, config
+    def __init__(self, sessions: Any, config: syndication.Config, stored_before: int | None = None):
+        self.sessions, self.config, self.stored_before = sessions, config, stored_before
         self.counts: Counter[str] = Counter()
+        self.unavailable = False  # the database went away: the rest is the next crawl's
+
+    def _outage(self, exc: BaseException) -> bool:
+        """One line for a database outage (not a traceback per version); True if it was one."""
+        from newsarchive.db import outage
+
+        if not outage.is_outage(exc):
+            return False
+        if not self.unavailable:
+            logger.error("the database is unavailable (%s); the versions not fingerprinted yet are "
+                         "fingerprinted when the next crawl starts", outage.reason_of(exc))
+            self.counts["newsarchive/syndication/database_unavailable"] += 1
+        self.unavailable = True
+        return True
 
     def leftovers(self) -> None:
         """What earlier crawls left: versions released by a health check, still to be
@@ -137,21 +158,27 @@ class Fingerprinter:
             try:
                 with self.sessions.begin() as session:
                     caught = syndication.catch_up(session, self.config, limit=50)
-            except Exception:  # the next crawl tries again; the versions stay uncompared
+            except Exception as exc:  # the next crawl tries again; the versions stay uncompared
+                if self._outage(exc):
+                    return
                 logger.exception("comparing the versions released by a health check failed")
                 self.counts["newsarchive/syndication/failed"] += 1
                 break
             self.counts["newsarchive/syndication/caught_up"] += caught
             if not caught:
                 break
+        query = (select(ArticleVersion.id)
+                 .outerjoin(SyndicationFingerprint, SyndicationFingerprint.version_id == ArticleVersion.id)
+                 .where(SyndicationFingerprint.version_id.is_(None))
+                 .order_by(ArticleVersion.id).limit(LEFTOVERS_PER_CRAWL))
+        if self.stored_before is not None:  # not this crawl's own versions: they come on stdin
+            query = query.where(ArticleVersion.id <= self.stored_before)
         try:
             with self.sessions() as session:
-                missing = list(session.scalars(
-                    select(ArticleVersion.id)
-                    .outerjoin(SyndicationFingerprint, SyndicationFingerprint.version_id == ArticleVersion.id)
-                    .where(SyndicationFingerprint.version_id.is_(None))
-                    .order_by(ArticleVersion.id).limit(LEFTOVERS_PER_CRAWL)))
-        except Exception:
+                missing = list(session.scalars(query))
+        except Exception as exc:
+            if self._outage(exc):
+                return
             logger.exception("looking for versions without a fingerprint failed")
             self.counts["newsarchive/syndication/failed"] += 1
             return
@@ -168,6 +195,8 @@ class Fingerprinter:
 
         from newsarchive.db.models import ArticleVersion
 
+        if self.unavailable:
+            return
         for attempt in (1, 2):
             try:
                 with self.sessions.begin() as session:
@@ -177,7 +206,13 @@ class Fingerprinter:
                     done = syndication.fingerprint_version(session, version, self.config)
                 break
             except IntegrityError:
-                if self._fingerprinted(version_id):  # another crawl's worker took it first
+                try:
+                    there = self._fingerprinted(version_id)
+                except Exception as exc:
+                    if self._outage(exc):
+                        return
+                    raise
+                if there:  # another crawl's worker took it first
                     self.counts["newsarchive/syndication/raced"] += 1
                     return
                 if attempt == 2:
@@ -186,7 +221,9 @@ class Fingerprinter:
                     return
                 # a row shared with another worker's version (a paragraph, a cluster member)
                 # was inserted at the same moment: once more, now that it is there
-            except Exception:
+            except Exception as exc:
+                if self._outage(exc):
+                    return
                 logger.exception("syndication fingerprint failed for version %s", version_id)
                 self.counts["newsarchive/syndication/failed"] += 1
                 return
@@ -207,12 +244,19 @@ def main() -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_IGN)
     report, sys.stdout = sys.stdout, sys.stderr  # stdout carries the report line and nothing else
-    logging.basicConfig(level=os.environ.get(_LOG_LEVEL_ENV, "INFO"), stream=sys.stderr,
+    log_file = os.environ.get(_LOG_FILE_ENV, "")
+    # where the crawl logs (newsarchive recrawl gives it a file; cron reads an empty stderr)
+    handler = (logging.FileHandler(log_file, encoding="utf-8") if log_file  # appended to
+               else logging.StreamHandler(sys.stderr))
+    logging.basicConfig(level=os.environ.get(_LOG_LEVEL_ENV, "INFO"), handlers=[handler],
                         format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     from newsarchive.db.engine import open_database
 
     sessions = open_database(os.environ[_DB_URL_ENV], migrate=False)  # the crawl has migrated it
-    worker = Fingerprinter(sessions, syndication.Config(threshold=float(os.environ[_THRESHOLD_ENV])))
+    stored_before = os.environ.get(_STORED_BEFORE_ENV, "")
+    worker = Fingerprinter(sessions, syndication.Config(threshold=float(os.environ[_THRESHOLD_ENV])),
+                           int(stored_before) if stored_before else None)
     worker.leftovers()
     for line in sys.stdin:  # until the crawl closes our input, or dies
         if line.strip():

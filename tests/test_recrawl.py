@@ -112,7 +112,7 @@ def test_recrawl_command_lock_summary_log_dry_run_and_status(tmp_path, monkeypat
         assert first.returncode == 0, first.stderr
         assert "daily: checked 0, changed 0, new 2, errors 0" in first.stdout
         assert len(list((run.data / "logs").glob("recrawl-*.log"))) == 1
-        assert "Traceback" not in first.stderr and first.stderr.strip() == ""
+        assert "Traceback" not in first.stderr and first.stderr.strip() == "", first.stderr[-4000:]
 
         env["NEWSARCHIVE_NOW"] = "2026-03-01T08:30:00Z"
         dry = _newsarchive("recrawl", "--dry-run", env=env)
