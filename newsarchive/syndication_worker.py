@@ -209,9 +209,10 @@ class Fingerprinter:
                 try:
                     there = self._fingerprinted(version_id)
                 except Exception as exc:
-                    if self._outage(exc):
-                        return
-                    raise
+                    if not self._outage(exc):
+                        logger.exception("syndication fingerprint failed for version %s", version_id)
+                        self.counts["newsarchive/syndication/failed"] += 1
+                    return
                 if there:  # another crawl's worker took it first
                     self.counts["newsarchive/syndication/raced"] += 1
                     return
