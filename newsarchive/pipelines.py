@@ -40,12 +40,12 @@ class StoragePipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.stats = crawler.stats
-        self.sessions = session_factory(db_url_from(crawler.settings))
+        self.db_url = db_url_from(crawler.settings)
+        self.sessions = session_factory(self.db_url)
         self.outlet_configs = {}
         self.outlets: dict[str, Any] = {}  # name -> newsarchive.config.Outlet (its schedule policy)
         self.warc_dir = warc_dir_from(crawler.settings)
         self.syndication = syndication.Config.from_settings(crawler.settings)
-        self.db_url = db_url_from(crawler.settings)
         self.worker: syndication_worker.SyndicationWorker | None = None
 
     @classmethod

@@ -205,32 +205,33 @@ class Fingerprinter:
                         return
                     done = syndication.fingerprint_version(session, version, self.config)
                 break
-            except IntegrityError:
+            except IntegrityError as exc:
                 try:
                     there = self._fingerprinted(version_id)
-                except Exception as exc:
-                    if not self._outage(exc):
-                        logger.exception("syndication fingerprint failed for version %s", version_id)
-                        self.counts["newsarchive/syndication/failed"] += 1
+                except Exception as again:
+                    self._failed(version_id, again)
                     return
                 if there:  # another crawl's worker took it first
                     self.counts["newsarchive/syndication/raced"] += 1
                     return
                 if attempt == 2:
-                    logger.exception("syndication fingerprint failed for version %s", version_id)
-                    self.counts["newsarchive/syndication/failed"] += 1
+                    self._failed(version_id, exc)
                     return
                 # a row shared with another worker's version (a paragraph, a cluster member)
                 # was inserted at the same moment: once more, now that it is there
             except Exception as exc:
-                if self._outage(exc):
-                    return
-                logger.exception("syndication fingerprint failed for version %s", version_id)
-                self.counts["newsarchive/syndication/failed"] += 1
+                self._failed(version_id, exc)
                 return
         self.counts["newsarchive/syndication/fingerprinted"] += 1
         if done is not None and done.matched:
             self.counts["newsarchive/syndication/clustered"] += 1
+
+    def _failed(self, version_id: int, exc: BaseException) -> None:
+        """Inside an ``except``: one line for an outage, else the traceback, and the count."""
+        if self._outage(exc):
+            return
+        logger.exception("syndication fingerprint failed for version %s", version_id)
+        self.counts["newsarchive/syndication/failed"] += 1
 
     def _fingerprinted(self, version_id: int) -> bool:
         from newsarchive.db.models import SyndicationFingerprint

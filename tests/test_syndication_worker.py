@@ -89,3 +89,28 @@ def _wait_until_ignored(pid: int, signum: int, timeout: float = 30) -> None:
                 return
         time.sleep(0.02)
     raise AssertionError(f"process {pid} never ignored signal {signum}")
+
+
+def test_leftovers_leave_the_versions_the_running_crawl_stores_to_its_own_input(tmp_path: Path) -> None:
+    """Versions newer than the crawl's start come through stdin, in storing order: the
+    leftovers pass at start takes only those stored before it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from newsarchive.db import store
+    from newsarchive.db.models import SyndicationFingerprint
+    from newsarchive.syndication_worker import Fingerprinter
+
+    sessions = open_database(default_db_url(tmp_path))
+    with sessions.begin() as session:
+        outlet = store.get_or_create_outlet(session, "courier")
+        ids = [store.record_article(session, outlet=outlet, canonical_url=f"http://courier.test/{n}",
+                                    fetched_at=datetime(2026, 3, 2, 8, n, tzinfo=UTC),
+                                    content={"title": f"Story {n}", "paragraphs": [f"Text of story {n}."]}
+                                    ).version.id for n in range(3)]
+    worker = Fingerprinter(sessions, syndication.Config(), stored_before=ids[0])
+    worker.leftovers()
+    with sessions() as session:
+        assert list(session.scalars(select(SyndicationFingerprint.version_id))) == [ids[0]]
+    assert worker.counts["newsarchive/syndication/fingerprinted"] == 1
